@@ -1,0 +1,310 @@
+"""The `callcenter` command: admin tasks and routing decisions, for people and programs.
+
+Every command prints one clear line on stderr and exits non-zero on bad input; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from callcenter import render, services
+from callcenter.config import Settings
+from callcenter.domain.allowance import Consolidation
+from callcenter.domain.calendar import Closure
+from callcenter.domain.contract_csv import CsvError, parse_contracts
+from callcenter.domain.terms import TicketKind
+from callcenter.store import db, migrate
+from callcenter.store import repositories as repo
+from callcenter.timeparse import parse_date, parse_time
+
+app = typer.Typer(
+    help="callcenter: a contract-aware support line on Asterisk.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+contracts_app = typer.Typer(help="Support contracts.", no_args_is_help=True)
+closures_app = typer.Typer(help="Announced holiday closures of the desk.", no_args_is_help=True)
+tickets_app = typer.Typer(help="Support requests.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(contracts_app, name="contracts")
+app.add_typer(closures_app, name="closures")
+app.add_typer(tickets_app, name="tickets")
+
+out = Console(highlight=False, soft_wrap=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+
+
+class UserError(Exception):
+    """Bad input or state: shown as one line, exit status 1."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _engine(settings: Settings | None = None) -> Engine:
+    return db.make_engine((settings or Settings.from_env()).database_url)
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[Session]:
+    engine = _engine()
+    try:
+        migrate.require_schema(engine)
+        with db.transaction(db.sessions(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _parse(parse: Callable[[str], Any], text: str, option: str) -> Any:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}") from None
+
+
+# --- db --------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest revision."""
+    engine = _engine()
+    try:
+        migrate.upgrade(engine)
+        out.print(f"database at revision {migrate.current(engine)}")
+    finally:
+        engine.dispose()
+
+
+# --- contracts --------------------------------------------------------------------------
+
+
+@contracts_app.command("import")
+def contracts_import(
+    file: Annotated[Path, typer.Argument(help="UTF-8 CSV with the contract columns.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Import contracts from CSV: all rows or none; re-importing changes nothing."""
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read {file}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{file} is not UTF-8 (byte {exc.start})") from None
+    region = Settings.from_env().region
+    try:
+        contracts = parse_contracts(text, region)
+    except CsvError as exc:
+        for error in exc.errors[:20]:
+            sys.stderr.write(f"callcenter: {file}: {error}\n")
+        more = len(exc.errors) - 20
+        if more > 0:
+            sys.stderr.write(f"callcenter: {file}: ... and {more} more bad line(s)\n")
+        raise UserError(f"{file}: nothing imported ({len(exc.errors)} bad line(s))") from None
+    with _unit_of_work() as session:
+        result = render.import_with_progress(session, contracts, _now(), out)
+    if as_json:
+        _print_json(
+            {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+        )
+    else:
+        out.print(
+            f"imported {len(contracts)} contract(s): {result.created} new, "
+            f"{result.updated} updated, {result.unchanged} unchanged"
+        )
+
+
+@contracts_app.command("show")
+def contracts_show(
+    number: str,
+    at: Annotated[str | None, typer.Option(help="As of this time (default now).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """One contract: customer, plan, phones, installation, effective end and why."""
+    now = _parse(parse_time, at, "--at") if at else _now()
+    with _unit_of_work() as session:
+        report = services.contract_report(session, number, now)
+    if as_json:
+        _print_json(render.contract_json(report))
+    else:
+        render.contract_text(report, out)
+
+
+@contracts_app.command("list")
+def contracts_list(as_json: JsonFlag = False) -> None:
+    """All contracts, by number."""
+    with _unit_of_work() as session:
+        contracts = repo.contracts(session)
+    if as_json:
+        _print_json([render.contract_summary(c) for c in contracts])
+    else:
+        render.contracts_table(contracts, out)
+
+
+# --- closures ---------------------------------------------------------------------------
+
+
+@closures_app.command("add")
+def closures_add(
+    first: Annotated[str, typer.Argument(metavar="FROM", help="First closed day, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Argument(metavar="TO", help="Last closed day, YYYY-MM-DD.")],
+    note: Annotated[str, typer.Option(help="Why the desk is closed.")] = "",
+) -> None:
+    """Announce a holiday closure (both days inclusive); it extends paid periods (clause 6)."""
+    start, end = _parse(parse_date, first, "FROM"), _parse(parse_date, last, "TO")
+    closure = _parse(lambda _: Closure(first=start, last=end, note=note), "", "closure")
+    with _unit_of_work() as session:
+        saved = repo.add_closure(session, closure, _now())
+    out.print(f"closure #{saved.id}: {saved.first} to {saved.last} announced")
+
+
+@closures_app.command("list")
+def closures_list(as_json: JsonFlag = False) -> None:
+    """Announced closures."""
+    with _unit_of_work() as session:
+        closures = repo.closures(session)
+    if as_json:
+        _print_json(
+            [
+                {"id": c.id, "from": c.first.isoformat(), "to": c.last.isoformat(), "note": c.note}
+                for c in closures
+            ]
+        )
+    else:
+        render.closures_table(closures, out)
+
+
+# --- tickets and consolidations ---------------------------------------------------------
+
+
+@tickets_app.command("add")
+def tickets_add(
+    contract: str,
+    kind: Annotated[TicketKind, typer.Option(case_sensitive=False, help="How it counts.")],
+    at: Annotated[str | None, typer.Option(help="When the request came in.")] = None,
+    answered_at: Annotated[str | None, typer.Option(help="When it was answered.")] = None,
+    description: Annotated[str, typer.Option(help="What the customer asked.")] = "",
+    url: Annotated[str, typer.Option(help="The site the request is about.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Log a support request against a contract (counts against its daily allowance)."""
+    received = _parse(parse_time, at, "--at") if at else _now()
+    answered = _parse(parse_time, answered_at, "--answered-at") if answered_at else received
+    if answered < received:
+        raise UserError("--answered-at is before --at")
+    with _unit_of_work() as session:
+        covered = repo.contract(session, contract)
+        other_site = bool(url) and url.rstrip("/") != covered.site_url.rstrip("/")
+        ticket_id = repo.add_ticket(
+            session,
+            repo.NewTicket(contract, kind, received, answered, description, url, other_site),
+            _now(),
+        )
+        report = services.contract_report(session, contract, received)
+    if as_json:
+        _print_json({"id": ticket_id, "other_site": other_site, **render.allowance_json(report)})
+        return
+    out.print(f"ticket #{ticket_id} ({kind}) logged for {contract}")
+    if other_site:
+        out.print(f"[yellow]flagged: {url} is not the covered site {covered.site_url}[/]")
+    a = report.allowance
+    out.print(f"allowance on {a.day}: {a.used} of {a.budget} unit(s) used, {a.left} left")
+
+
+@app.command("consolidate")
+def consolidate(
+    contract: str,
+    day: Annotated[str, typer.Argument(metavar="DATE", help="The day that gets the budgets.")],
+    days: Annotated[int, typer.Option("--days", min=2, help="How many days' allowance.")],
+    note: Annotated[str, typer.Option(help="The customer's justification.")] = "",
+) -> None:
+    """Consolidate N working days' allowance onto DATE (clause 7); the next N-1 get none."""
+    when = _parse(parse_date, day, "DATE")
+    with _unit_of_work() as session:
+        cal = services.calendar(session)
+        if not cal.is_working_day(when):
+            raise UserError(f"{when} is not a working day")
+        if repo.consolidation_on(session, contract, when) is not None:
+            raise UserError(f"{contract} already has a consolidation on {when}")
+        repo.add_consolidation(session, Consolidation(contract, when, days), _now(), note)
+    out.print(f"{contract}: {days} days' allowance consolidated onto {when}")
+
+
+# --- routing ----------------------------------------------------------------------------
+
+
+@app.command("route")
+def route(
+    number: Annotated[str, typer.Argument(help="The caller ID as the PBX gives it.")],
+    at: Annotated[str | None, typer.Option(help="Decide as of this time (default now).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Where a call from NUMBER goes, and why."""
+    now = _parse(parse_time, at, "--at") if at else _now()
+    settings = Settings.from_env()
+    with _unit_of_work() as session:
+        decision = services.route_call(session, number, now, settings.region)
+    if as_json:
+        _print_json(render.decision_json(decision))
+    else:
+        render.decision_text(decision, now, out)
+
+
+# --- entry point ------------------------------------------------------------------------
+
+
+def _fail(message: str, status: int = 1) -> int:
+    sys.stderr.write(f"callcenter: error: {message}\n")
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.ctx and sys.stdout.write(exc.ctx.get_help() + "\n")
+        return 0
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        return _fail(f"{exc.format_message()}{hint}", 2)
+    except click.exceptions.Abort:
+        return _fail("aborted", 130)
+    except click.ClickException as exc:
+        return _fail(exc.format_message())
+    except (UserError, repo.NotFoundError, migrate.SchemaError) as exc:
+        return _fail(str(exc).strip("'\""))
+    except IntegrityError as exc:
+        return _fail(f"the database refused the change: {exc.orig}")
+    except OperationalError as exc:
+        return _fail(f"database error: {exc.orig}")
+    except SQLAlchemyError as exc:
+        return _fail(f"database error: {exc}")
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

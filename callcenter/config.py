@@ -1,0 +1,43 @@
+"""Settings: one object, read from `CALLCENTER_*` environment variables, passed in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///callcenter.db"
+    region: str = "PL"
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "callcenter"
+    ami_secret: str = "callcenter-secret"
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    agi_deadline: float = 1.5
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def get(name: str, default: str) -> str:
+            return env.get(f"CALLCENTER_{name.upper()}", default)
+
+        return cls(
+            database_url=get("database_url", defaults.database_url),
+            region=get("region", defaults.region),
+            ami_host=get("ami_host", defaults.ami_host),
+            ami_port=int(get("ami_port", str(defaults.ami_port))),
+            ami_user=get("ami_user", defaults.ami_user),
+            ami_secret=get("ami_secret", defaults.ami_secret),
+            agi_host=get("agi_host", defaults.agi_host),
+            agi_port=int(get("agi_port", str(defaults.agi_port))),
+            agi_deadline=float(get("agi_deadline", str(defaults.agi_deadline))),
+        )
+
+    def __repr__(self) -> str:  # never print the AMI secret
+        return f"Settings(database_url={self.database_url!r}, ami={self.ami_host}:{self.ami_port})"

@@ -1,0 +1,164 @@
+"""Contracts and their effective paid period (clauses 1, 3, 5, 6).
+
+Theory of operation: a contract is paid from `paid_from` to `paid_until` (both inclusive).
+Clause 6 extends that period by one day for every calendar day of an announced closure that
+falls within it, and by one day for every started day of delay of a late answer (a ticket
+answered after its due time). An extension can push the end into another closure, whose days
+then extend it again: the effective end is the fixed point of that rule. Every extension is
+kept with what caused it, so the end date can be explained.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from callcenter.domain.calendar import Calendar
+from callcenter.domain.terms import Billing, Plan, Product, Reason, TicketKind
+
+DEFAULT_DAILY_UNITS = 2
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One order: number, plan, billing, paid period, covered installation, named contacts."""
+
+    number: str
+    customer: str
+    plan: Plan
+    billing: Billing
+    paid_from: date
+    paid_until: date
+    product: Product
+    site_url: str
+    phones: tuple[str, ...]
+    email: str
+    accepted_at: datetime
+    daily_units: int | None = None
+
+    @property
+    def units_per_day(self) -> int:
+        return DEFAULT_DAILY_UNITS if self.daily_units is None else self.daily_units
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the rules need of a ticket: when it came, when it was answered, its kind."""
+
+    contract: str
+    kind: TicketKind
+    received_at: datetime
+    answered_at: datetime | None = None
+    id: int | None = None
+
+
+class ExtensionCause(StrEnum):
+    CLOSURE = "closure"
+    DELAY = "delay"
+
+
+@dataclass(frozen=True)
+class Extension:
+    cause: ExtensionCause
+    days: int
+    why: str
+    closure_id: int | None = None
+    ticket_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EffectivePeriod:
+    paid_from: date
+    paid_until: date
+    effective_until: date
+    extensions: tuple[Extension, ...]
+
+    def standing_on(self, day: date) -> Reason | None:
+        """None when `day` is within the period, else `not_started` or `expired`."""
+        if day < self.paid_from:
+            return Reason.NOT_STARTED
+        if day > self.effective_until:
+            return Reason.EXPIRED
+        return None
+
+
+def delay_days(request: Request, calendar: Calendar) -> int:
+    """Started days of delay of an answer after its due time (0 if on time or unanswered)."""
+    if request.answered_at is None:
+        return 0
+    late = request.answered_at - calendar.due(request.received_at)
+    if late <= timedelta(0):
+        return 0
+    return math.ceil(late / timedelta(days=1))
+
+
+def effective_period(
+    contract: Contract, calendar: Calendar, requests: Iterable[Request] = ()
+) -> EffectivePeriod:
+    """The paid period extended by closures and late answers (clause 6), explained."""
+    delays: list[Extension] = []
+    for request in sorted(requests, key=lambda r: r.received_at):
+        days = delay_days(request, calendar)
+        if days:
+            what = f"ticket #{request.id}" if request.id is not None else "a request"
+            delays.append(
+                Extension(
+                    cause=ExtensionCause.DELAY,
+                    days=days,
+                    why=f"{what} received {request.received_at:%Y-%m-%d %H:%M} answered "
+                    f"{days} started day(s) late",
+                    ticket_id=request.id,
+                )
+            )
+    delay_total = sum(e.days for e in delays)
+
+    closure_days: dict[date, int] = {}
+    end = contract.paid_until + timedelta(days=delay_total)
+    while True:
+        counted = _closure_days_within(calendar, contract.paid_from, end)
+        new_end = contract.paid_until + timedelta(days=delay_total + len(counted))
+        if new_end == end:
+            closure_days = counted
+            break
+        end = new_end
+
+    per_closure: dict[int, list[date]] = {}
+    for day, index in closure_days.items():
+        per_closure.setdefault(index, []).append(day)
+    closure_extensions = []
+    for index, closure_dates in sorted(per_closure.items()):
+        closure = calendar.closures[index]
+        note = f" ({closure.note})" if closure.note else ""
+        closure_extensions.append(
+            Extension(
+                cause=ExtensionCause.CLOSURE,
+                days=len(closure_dates),
+                why=f"closure {closure.first}..{closure.last}{note}: {len(closure_dates)} day(s) "
+                f"within the paid period",
+                closure_id=closure.id,
+            )
+        )
+    return EffectivePeriod(
+        paid_from=contract.paid_from,
+        paid_until=contract.paid_until,
+        effective_until=end,
+        extensions=tuple(closure_extensions + delays),
+    )
+
+
+def _closure_days_within(calendar: Calendar, first: date, last: date) -> dict[date, int]:
+    """Each closure day in [first, last], mapped to the index of the closure it belongs to."""
+    found: dict[date, int] = {}
+    for index, closure in enumerate(calendar.closures):
+        day = max(closure.first, first)
+        while day <= min(closure.last, last):
+            found.setdefault(day, index)
+            day += timedelta(days=1)
+    return found
+
+
+def phone_capable(contracts: Sequence[Contract]) -> list[Contract]:
+    return [c for c in contracts if c.plan.covers_phone]

@@ -1,0 +1,168 @@
+"""How the CLI shows things: rich text for people, plain dicts for --json."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from callcenter.domain.calendar import Closure, warsaw
+from callcenter.domain.contracts import Contract
+from callcenter.domain.routing import Decision
+from callcenter.services import ContractReport
+from callcenter.store import repositories as repo
+
+_PROGRESS_FROM = 2000  # rows; smaller files import before a bar would be seen
+_CHUNK = 1000
+
+
+def import_with_progress(
+    session: Session, contracts: Sequence[Contract], now: datetime, console: Console
+) -> repo.ImportResult:
+    """Import in chunks inside one transaction, with a progress bar on a terminal."""
+    chunks = [contracts[i : i + _CHUNK] for i in range(0, len(contracts), _CHUNK)]
+    totals = [0, 0, 0]
+    show = console.is_terminal and len(contracts) >= _PROGRESS_FROM
+    with Progress(console=console, transient=True, disable=not show) as progress:
+        task = progress.add_task("importing contracts", total=len(contracts))
+        for chunk in chunks:
+            result = repo.import_contracts(session, chunk, now)
+            totals = [
+                totals[0] + result.created,
+                totals[1] + result.updated,
+                totals[2] + result.unchanged,
+            ]
+            progress.advance(task, len(chunk))
+    return repo.ImportResult(created=totals[0], updated=totals[1], unchanged=totals[2])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else warsaw(moment).isoformat()
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    return {
+        "route": decision.route.value,
+        "reason": decision.reason.value,
+        "number": decision.number,
+        "caller": decision.caller.raw,
+        "contract": decision.contract,
+        "contracts": list(decision.contracts),
+        "next_open": _iso(decision.next_open),
+        "covered": decision.covered,
+        "rule": decision.rule,
+        "why": decision.why,
+    }
+
+
+def decision_text(decision: Decision, now: datetime, console: Console) -> None:
+    caller = decision.number or repr(decision.caller.raw)
+    console.print(f"caller [bold]{caller}[/] at {warsaw(now):%Y-%m-%d %H:%M %Z}")
+    console.print(
+        f"route: [bold]{decision.route}[/] (reason: {decision.reason}; "
+        f"decided by rule '{decision.rule}')"
+    )
+    console.print(f"why: {decision.why}")
+    if decision.contract:
+        console.print(f"contract: {decision.contract}")
+    elif decision.contracts:
+        console.print(f"contracts: {', '.join(decision.contracts)}")
+    if decision.next_open:
+        console.print(f"next opening: {_iso(decision.next_open)}")
+    if decision.covered and decision.route.value == "closed":
+        console.print("a covered customer: this missed call becomes a callback")
+
+
+def contract_summary(contract: Contract) -> dict[str, Any]:
+    return {
+        "number": contract.number,
+        "customer": contract.customer,
+        "plan": contract.plan.value,
+        "billing": contract.billing.value,
+        "paid_from": contract.paid_from.isoformat(),
+        "paid_until": contract.paid_until.isoformat(),
+        "product": contract.product.value,
+        "site_url": contract.site_url,
+        "phones": list(contract.phones),
+        "email": contract.email,
+        "accepted_at": _iso(contract.accepted_at),
+        "daily_units": contract.units_per_day,
+    }
+
+
+def allowance_json(report: ContractReport) -> dict[str, Any]:
+    a = report.allowance
+    return {
+        "allowance": {
+            "day": a.day.isoformat(),
+            "budget": a.budget,
+            "used": a.used,
+            "left": a.left,
+            "exhausted": a.exhausted,
+            "reason": a.reason.value if a.reason else None,
+        }
+    }
+
+
+def contract_json(report: ContractReport) -> dict[str, Any]:
+    return {
+        **contract_summary(report.contract),
+        "installation": {
+            "product": report.contract.product.value,
+            "site_url": report.contract.site_url,
+        },
+        "effective_until": report.period.effective_until.isoformat(),
+        "active": report.active,
+        "extensions": [
+            {
+                "cause": e.cause.value,
+                "days": e.days,
+                "why": e.why,
+                "closure": e.closure_id,
+                "ticket": e.ticket_id,
+            }
+            for e in report.period.extensions
+        ],
+        **allowance_json(report),
+    }
+
+
+def contract_text(report: ContractReport, console: Console) -> None:
+    c = report.contract
+    console.print(f"[bold]{c.number}[/]  {c.customer}")
+    console.print(f"plan: {c.plan} ({c.billing})  accepted: {_iso(c.accepted_at)}")
+    console.print(f"installation: {c.product} at {c.site_url}")
+    console.print(f"phones: {', '.join(c.phones) or '-'}  e-mail: {c.email}")
+    console.print(f"paid: {c.paid_from} to {c.paid_until}")
+    state = "active" if report.active else "not active"
+    console.print(f"effective until: [bold]{report.period.effective_until}[/] ({state})")
+    for e in report.period.extensions:
+        console.print(f"  +{e.days} day(s): {e.why}")
+    a = report.allowance
+    console.print(f"today ({a.day}): {a.used} of {a.budget} unit(s) used, {a.left} left")
+
+
+def contracts_table(contracts: Sequence[Contract], console: Console) -> None:
+    table = Table("number", "customer", "plan", "paid until", "product", "phones")
+    for c in contracts:
+        table.add_row(
+            c.number,
+            c.customer,
+            c.plan.value,
+            str(c.paid_until),
+            c.product.value,
+            ", ".join(c.phones),
+        )
+    console.print(table)
+
+
+def closures_table(closures: Sequence[Closure], console: Console) -> None:
+    table = Table("id", "from", "to", "note")
+    for c in closures:
+        table.add_row(str(c.id), str(c.first), str(c.last), c.note)
+    console.print(table)

@@ -1,0 +1,46 @@
+"""Alembic, driven from code: `callcenter db upgrade` runs `upgrade()`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SchemaError(RuntimeError):
+    """The schema is missing or older than this code: `callcenter db upgrade` is due."""
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def require_schema(engine: Engine) -> None:
+    """Raise SchemaError unless the database is at the newest revision."""
+    have, want = current(engine), head(engine)
+    if have != want:
+        where = engine.url.render_as_string(hide_password=True)
+        state = "is not initialised" if have is None else f"is at revision {have}, not {want}"
+        raise SchemaError(f"database {where} {state}: run `callcenter db upgrade`")

@@ -1,0 +1,150 @@
+"""The tables. Times are UTC (`UTCDateTime`); phone numbers are stored normalised (E.164)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from callcenter.store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    contracts: Mapped[list[ContractRow]] = relationship(back_populates="customer")
+
+
+class ContractRow(Base):
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    plan: Mapped[str] = mapped_column(String(20))
+    billing: Mapped[str] = mapped_column(String(20))
+    paid_from: Mapped[date] = mapped_column(Date)
+    paid_until: Mapped[date] = mapped_column(Date)
+    product: Mapped[str] = mapped_column(String(20))
+    site_url: Mapped[str] = mapped_column(String(500))
+    email: Mapped[str] = mapped_column(String(320))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_via: Mapped[str] = mapped_column(String(40), default="order")
+    daily_units: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer: Mapped[Customer] = relationship(back_populates="contracts", lazy="joined")
+    phones: Mapped[list[ContractPhone]] = relationship(
+        back_populates="contract",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="ContractPhone.position",
+    )
+
+
+class ContractPhone(Base):
+    __tablename__ = "contract_phones"
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), primary_key=True)
+    e164: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    contract: Mapped[ContractRow] = relationship(back_populates="phones")
+
+
+class ClosureRow(Base):
+    __tablename__ = "closures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsolidationRow(Base):
+    __tablename__ = "consolidations"
+    __table_args__ = (UniqueConstraint("contract_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    contract: Mapped[ContractRow] = relationship(lazy="joined")
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_contract_received", "contract_id", "received_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    site_url: Mapped[str] = mapped_column(String(500), default="")
+    other_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    contract: Mapped[ContractRow] = relationship(lazy="joined")
+
+
+class CallRow(Base):
+    """One inbound call as the PBX saw it, keyed by Asterisk's Linkedid."""
+
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller_raw: Mapped[str] = mapped_column(String(200), default="")
+    caller_name: Mapped[str] = mapped_column(String(200), default="")
+    caller_e164: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    dialled: Mapped[str] = mapped_column(String(64), default="")
+    contract: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contracts: Mapped[str] = mapped_column(Text, default="")
+    route: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    covered: Mapped[bool] = mapped_column(Boolean, default=False)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decision_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    endpoint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

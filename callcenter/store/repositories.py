@@ -1,0 +1,277 @@
+"""Reading and writing the rules' values; rows never leave this module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.domain.allowance import Consolidation
+from callcenter.domain.calendar import Closure
+from callcenter.domain.contracts import Contract, Request
+from callcenter.domain.terms import Billing, Plan, Product, TicketKind
+from callcenter.store.models import (
+    AuditRow,
+    ClosureRow,
+    ConsolidationRow,
+    ContractPhone,
+    ContractRow,
+    Customer,
+    TicketRow,
+)
+
+
+class NotFoundError(LookupError):
+    pass
+
+
+def _contract(row: ContractRow) -> Contract:
+    return Contract(
+        number=row.number,
+        customer=row.customer.name,
+        plan=Plan(row.plan),
+        billing=Billing(row.billing),
+        paid_from=row.paid_from,
+        paid_until=row.paid_until,
+        product=Product(row.product),
+        site_url=row.site_url,
+        phones=tuple(p.e164 for p in row.phones),
+        email=row.email,
+        accepted_at=row.accepted_at,
+        daily_units=row.daily_units,
+    )
+
+
+# --- contracts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def import_contracts(
+    session: Session, contracts: Sequence[Contract], now: datetime, actor: str = "cli"
+) -> ImportResult:
+    """Create new contracts, update changed ones, leave equal ones alone (idempotent)."""
+    numbers = [c.number for c in contracts]
+    existing: dict[str, ContractRow] = {}
+    for chunk in _chunks(numbers, 500):
+        rows = session.scalars(select(ContractRow).where(ContractRow.number.in_(chunk)))
+        existing.update({row.number: row for row in rows})
+    customers = {c.name: c for c in session.scalars(select(Customer))}
+    created = updated = 0
+    for contract in contracts:
+        row = existing.get(contract.number)
+        if row is not None and _contract(row) == contract:
+            continue
+        customer = customers.get(contract.customer)
+        if customer is None:
+            customer = Customer(name=contract.customer)
+            session.add(customer)
+            customers[contract.customer] = customer
+        if row is None:
+            row = ContractRow(number=contract.number)
+            session.add(row)
+            created += 1
+            action = "contract.create"
+        else:
+            updated += 1
+            action = "contract.update"
+        _fill(row, contract, customer, now)
+        session.add(
+            AuditRow(at=now, actor=actor, action=action, subject=contract.number, detail="")
+        )
+    session.flush()
+    return ImportResult(
+        created=created, updated=updated, unchanged=len(contracts) - created - updated
+    )
+
+
+def _fill(row: ContractRow, contract: Contract, customer: Customer, now: datetime) -> None:
+    row.customer = customer
+    row.plan = contract.plan.value
+    row.billing = contract.billing.value
+    row.paid_from = contract.paid_from
+    row.paid_until = contract.paid_until
+    row.product = contract.product.value
+    row.site_url = contract.site_url
+    row.email = contract.email
+    row.accepted_at = contract.accepted_at
+    row.accepted_via = "order"
+    row.daily_units = contract.daily_units
+    row.updated_at = now
+    if [p.e164 for p in row.phones] != list(contract.phones):
+        kept = {p.e164: p for p in row.phones}
+        row.phones = [kept.get(e164) or ContractPhone(e164=e164) for e164 in contract.phones]
+        for position, phone in enumerate(row.phones):
+            phone.position = position
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def contract(session: Session, number: str) -> Contract:
+    row = session.scalar(select(ContractRow).where(ContractRow.number == number))
+    if row is None:
+        raise NotFoundError(f"no contract {number!r}")
+    return _contract(row)
+
+
+def contracts(session: Session) -> list[Contract]:
+    rows = session.scalars(select(ContractRow).order_by(ContractRow.number))
+    return [_contract(row) for row in rows]
+
+
+def contracts_for_phone(session: Session, e164: str) -> list[Contract]:
+    rows = session.scalars(
+        select(ContractRow)
+        .join(ContractPhone, ContractPhone.contract_id == ContractRow.id)
+        .where(ContractPhone.e164 == e164)
+        .order_by(ContractRow.number)
+    )
+    return [_contract(row) for row in rows]
+
+
+def _contract_id(session: Session, number: str) -> int:
+    found = session.scalar(select(ContractRow.id).where(ContractRow.number == number))
+    if found is None:
+        raise NotFoundError(f"no contract {number!r}")
+    return found
+
+
+# --- closures ----------------------------------------------------------------------------
+
+
+def add_closure(session: Session, closure: Closure, now: datetime, actor: str = "cli") -> Closure:
+    row = ClosureRow(first_day=closure.first, last_day=closure.last, note=closure.note)
+    row.created_at = now
+    session.add(row)
+    session.flush()
+    session.add(
+        AuditRow(
+            at=now,
+            actor=actor,
+            action="closure.add",
+            subject=f"{closure.first}..{closure.last}",
+            detail=closure.note,
+        )
+    )
+    return Closure(first=row.first_day, last=row.last_day, note=row.note, id=row.id)
+
+
+def closures(session: Session) -> tuple[Closure, ...]:
+    rows = session.scalars(select(ClosureRow).order_by(ClosureRow.first_day, ClosureRow.id))
+    return tuple(Closure(first=r.first_day, last=r.last_day, note=r.note, id=r.id) for r in rows)
+
+
+# --- consolidations ----------------------------------------------------------------------
+
+
+def add_consolidation(
+    session: Session, grant: Consolidation, now: datetime, note: str = "", actor: str = "cli"
+) -> Consolidation:
+    row = ConsolidationRow(
+        contract_id=_contract_id(session, grant.contract),
+        day=grant.day,
+        days=grant.days,
+        note=note,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        AuditRow(
+            at=now,
+            actor=actor,
+            action="consolidation.grant",
+            subject=grant.contract,
+            detail=f"{grant.days} day(s) onto {grant.day}",
+        )
+    )
+    return Consolidation(contract=grant.contract, day=row.day, days=row.days, id=row.id)
+
+
+def consolidations(session: Session, numbers: Iterable[str]) -> list[Consolidation]:
+    rows = session.scalars(
+        select(ConsolidationRow)
+        .join(ContractRow, ContractRow.id == ConsolidationRow.contract_id)
+        .where(ContractRow.number.in_(list(numbers)))
+        .order_by(ConsolidationRow.day)
+    )
+    return [
+        Consolidation(contract=r.contract.number, day=r.day, days=r.days, id=r.id) for r in rows
+    ]
+
+
+def consolidation_on(session: Session, number: str, day: date) -> Consolidation | None:
+    for grant in consolidations(session, [number]):
+        if grant.day == day:
+            return grant
+    return None
+
+
+# --- tickets -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    contract: str
+    kind: TicketKind
+    received_at: datetime
+    answered_at: datetime | None
+    description: str = ""
+    site_url: str = ""
+    other_site: bool = False
+
+
+def add_ticket(session: Session, ticket: NewTicket, now: datetime, actor: str = "cli") -> int:
+    row = TicketRow(
+        contract_id=_contract_id(session, ticket.contract),
+        kind=ticket.kind.value,
+        received_at=ticket.received_at,
+        answered_at=ticket.answered_at,
+        description=ticket.description,
+        site_url=ticket.site_url,
+        other_site=ticket.other_site,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        AuditRow(
+            at=now,
+            actor=actor,
+            action="ticket.add",
+            subject=ticket.contract,
+            detail=f"#{row.id} {ticket.kind}",
+        )
+    )
+    return row.id
+
+
+def requests(session: Session, numbers: Iterable[str]) -> list[Request]:
+    """Every ticket of these contracts, as the rules see them."""
+    rows = session.scalars(
+        select(TicketRow)
+        .join(ContractRow, ContractRow.id == TicketRow.contract_id)
+        .where(ContractRow.number.in_(list(numbers)))
+        .order_by(TicketRow.received_at, TicketRow.id)
+    )
+    return [
+        Request(
+            contract=r.contract.number,
+            kind=TicketKind(r.kind),
+            received_at=r.received_at,
+            answered_at=r.answered_at,
+            id=r.id,
+        )
+        for r in rows
+    ]
