@@ -47,7 +47,7 @@ def test_schema_is_required_until_upgrade(database_url: str) -> None:
         migrate.require_schema(engine)
     migrate.upgrade(engine)
     migrate.require_schema(engine)
-    assert migrate.current(engine) == migrate.head(engine)
+    assert migrate.current(engine) == migrate.head(engine) == migrate.HEAD
     migrate.upgrade(engine)  # a second upgrade is a no-op
     engine.dispose()
 
