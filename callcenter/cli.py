@@ -5,10 +5,12 @@ Every command prints one clear line on stderr and exits non-zero on bad input; n
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -269,6 +271,44 @@ def route(
         _print_json(render.decision_json(decision))
     else:
         render.decision_text(decision, now, out)
+
+
+# --- services ---------------------------------------------------------------------------
+
+
+async def _run_until_signal(settings: Settings) -> None:
+    from dialplan.main import run_agi, stop_on_signals  # noqa: PLC0415  (only these commands)
+
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    await run_agi(settings, stop)
+
+
+@app.command("agi")
+def agi(
+    host: Annotated[str | None, typer.Option(help="Listen address (CALLCENTER_AGI_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (CALLCENTER_AGI_PORT).")] = None,
+) -> None:
+    """Run the FastAGI routing service alone (Asterisk asks it where each call goes)."""
+    from dialplan.main import configure_logging  # noqa: PLC0415
+
+    settings = Settings.from_env()
+    settings = replace(
+        settings, agi_host=host or settings.agi_host, agi_port=port or settings.agi_port
+    )
+    configure_logging()
+    try:
+        asyncio.run(_run_until_signal(settings))
+    except OSError as exc:
+        raise UserError(
+            f"cannot listen on {settings.agi_host}:{settings.agi_port}: {exc.strerror}"
+        ) from None
+
+
+@app.command("serve")
+def serve() -> None:
+    """Run everything in one process: for now the FastAGI routing service."""
+    agi(None, None)
 
 
 # --- entry point ------------------------------------------------------------------------

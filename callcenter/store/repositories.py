@@ -15,6 +15,7 @@ from callcenter.domain.contracts import Contract, Request
 from callcenter.domain.terms import Billing, Plan, Product, TicketKind
 from callcenter.store.models import (
     AuditRow,
+    CallRow,
     ClosureRow,
     ConsolidationRow,
     ContractPhone,
@@ -275,3 +276,68 @@ def requests(session: Session, numbers: Iterable[str]) -> list[Request]:
         )
         for r in rows
     ]
+
+
+# --- calls -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallDecision:
+    """What the routing service decided for one call, for the call log."""
+
+    linkedid: str
+    caller_raw: str
+    caller_name: str
+    caller_e164: str | None
+    dialled: str
+    route: str
+    reason: str
+    contract: str | None
+    contracts: tuple[str, ...]
+    covered: bool
+    arrived_at: datetime
+    decided_at: datetime
+    decision_ms: float
+
+
+def record_decision(session: Session, call: CallDecision) -> int:
+    """Insert or complete the call's log entry (keyed by Linkedid); idempotent."""
+    row = session.scalar(select(CallRow).where(CallRow.linkedid == call.linkedid))
+    if row is None:
+        row = CallRow(linkedid=call.linkedid, arrived_at=call.arrived_at)
+        session.add(row)
+    row.caller_raw = call.caller_raw
+    row.caller_name = call.caller_name
+    row.caller_e164 = call.caller_e164
+    row.dialled = call.dialled
+    row.route = call.route
+    row.reason = call.reason
+    row.contract = call.contract
+    row.contracts = ",".join(call.contracts)
+    row.covered = call.covered
+    row.arrived_at = min(row.arrived_at, call.arrived_at)
+    row.decided_at = call.decided_at
+    row.decision_ms = call.decision_ms
+    session.flush()
+    return row.id
+
+
+def call_by_linkedid(session: Session, linkedid: str) -> CallDecision | None:
+    row = session.scalar(select(CallRow).where(CallRow.linkedid == linkedid))
+    if row is None or row.route is None or row.reason is None or row.decided_at is None:
+        return None
+    return CallDecision(
+        linkedid=row.linkedid,
+        caller_raw=row.caller_raw,
+        caller_name=row.caller_name,
+        caller_e164=row.caller_e164,
+        dialled=row.dialled,
+        route=row.route,
+        reason=row.reason,
+        contract=row.contract,
+        contracts=tuple(c for c in row.contracts.split(",") if c),
+        covered=row.covered,
+        arrived_at=row.arrived_at,
+        decided_at=row.decided_at,
+        decision_ms=row.decision_ms or 0.0,
+    )

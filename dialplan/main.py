@@ -1,0 +1,50 @@
+"""Running the FastAGI routing service: `callcenter agi` alone, or inside `callcenter serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from callcenter.config import Settings
+from callcenter.store import db, migrate
+from dialplan.routing import RoutingService
+from dialplan.server import GuardedApplication, start_server
+
+log = logging.getLogger(__name__)
+
+
+async def run_agi(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve FastAGI until `stop` is set; then finish the calls in progress and their logs."""
+    engine = db.make_engine(settings.database_url)
+    migrate.require_schema(engine)
+    service = RoutingService(
+        db.sessions(engine), region=settings.region, deadline=settings.agi_deadline
+    )
+    app = GuardedApplication()
+    app.add_route("route", service.handle)
+    server = await start_server(app, settings.agi_host, settings.agi_port)
+    log.info("fastagi listening on %s:%d", settings.agi_host, settings.agi_port)
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+        if app.active:
+            await asyncio.wait(app.active, timeout=10)
+        await service.drain()
+        engine.dispose()
+        log.info("fastagi stopped")
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )

@@ -1,0 +1,173 @@
+"""The `route` FastAGI script: decide, answer Asterisk within the deadline, log the call.
+
+Asterisk runs `AGI(agi://127.0.0.1:4573/route,${CALLERID(num)},${EXTEN})`. The decision is
+the same `services.route_call` the CLI uses. Database work runs in a thread pool; if it does
+not finish within the deadline (or fails), the caller is not held: the answer is `queue` with
+reason `fail_open` in working hours (by the public-holiday calendar alone) and `closed` with
+`fail_open` outside them. The call is logged (keyed by Linkedid, which is `agi_uniqueid` for
+the inbound leg) after Asterisk has its answer, with retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.domain.calendar import Calendar
+from callcenter.domain.phone import normalise
+from callcenter.domain.routing import Decision
+from callcenter.domain.terms import Reason, Route
+from callcenter.services import route_call
+from callcenter.store import db
+from callcenter.store import repositories as repo
+from dialplan.protocol import set_variable
+from dialplan.server import AgiChannel
+
+log = logging.getLogger(__name__)
+
+RECORD_ATTEMPTS = 5
+
+
+def fail_open(caller_id: str, now: datetime, region: str) -> Decision:
+    """The answer when the rules cannot be consulted in time: let the caller through."""
+    caller = normalise(caller_id, region)
+    bare = Calendar()
+    if bare.is_working_time(now):
+        return Decision(
+            Route.QUEUE,
+            Reason.FAIL_OPEN,
+            caller,
+            rule="fail_open",
+            why="the routing decision did not come in time",
+        )
+    return Decision(
+        Route.CLOSED,
+        Reason.FAIL_OPEN,
+        caller,
+        next_open=bare.next_open(now),
+        rule="fail_open",
+        why="the routing decision did not come in time",
+    )
+
+
+def channel_variables(decision: Decision, call_id: str) -> dict[str, str]:
+    """The routing contract of DESIGN.md: what the dialplan branches on."""
+    return {
+        "CC_ROUTE": decision.route.value,
+        "CC_REASON": decision.reason.value,
+        "CC_CONTRACT": decision.contract or "",
+        "CC_CALL": call_id,
+        "CC_NEXT_OPEN": decision.next_open.isoformat() if decision.next_open else "",
+    }
+
+
+class RoutingService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        region: str = "PL",
+        deadline: float = 1.5,
+        workers: int = 4,
+    ) -> None:
+        self.sessions = sessions
+        self.region = region
+        self.deadline = deadline
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="routing-db")
+        self.background: set[asyncio.Task[None]] = set()
+
+    def _decide(self, caller_id: str, now: datetime) -> Decision:
+        with self.sessions() as session:
+            return route_call(session, caller_id, now, self.region)
+
+    async def decide(self, caller_id: str, now: datetime) -> tuple[Decision, float]:
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        try:
+            decision = await asyncio.wait_for(
+                loop.run_in_executor(self.pool, self._decide, caller_id, now), self.deadline
+            )
+        except TimeoutError:
+            log.error("routing past deadline=%.2fs caller=%r: fail_open", self.deadline, caller_id)
+            decision = fail_open(caller_id, now, self.region)
+        except Exception:
+            log.exception("routing failed caller=%r: fail_open", caller_id)
+            decision = fail_open(caller_id, now, self.region)
+        return decision, (time.perf_counter() - started) * 1000
+
+    async def handle(self, channel: AgiChannel) -> None:
+        request = channel.request
+        arrived = datetime.now(UTC)
+        args = request.args
+        caller_id = args[0] if args else request.get("agi_callerid")
+        dialled = args[1] if len(args) > 1 else request.get("agi_extension")
+        linkedid = request.get("agi_uniqueid") or f"agi-{time.time_ns()}"
+        decision, elapsed = await self.decide(caller_id, arrived)
+        log.info(
+            "decision call=%s caller=%r route=%s reason=%s contract=%s ms=%.1f",
+            linkedid,
+            caller_id,
+            decision.route,
+            decision.reason,
+            decision.contract,
+            elapsed,
+        )
+        record = repo.CallDecision(
+            linkedid=linkedid,
+            caller_raw=caller_id,
+            caller_name=request.get("agi_calleridname"),
+            caller_e164=decision.number,
+            dialled=dialled,
+            route=decision.route.value,
+            reason=decision.reason.value,
+            contract=decision.contract,
+            contracts=decision.contracts,
+            covered=decision.covered,
+            arrived_at=arrived,
+            decided_at=datetime.now(UTC),
+            decision_ms=elapsed,
+        )
+        try:
+            for name, value in channel_variables(decision, linkedid).items():
+                result = await channel.send(set_variable(name, value))
+                if not result.ok:
+                    log.error(
+                        "agi refused call=%s variable=%s answer=%r", linkedid, name, result.text
+                    )
+        finally:
+            # Logged whether or not Asterisk took the answer: the call happened.
+            task = asyncio.create_task(self.record(record))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+    def _record(self, call: repo.CallDecision) -> None:
+        with db.transaction(self.sessions) as session:
+            repo.record_decision(session, call)
+
+    async def record(self, call: repo.CallDecision) -> None:
+        loop = asyncio.get_running_loop()
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                await loop.run_in_executor(self.pool, self._record, call)
+                return
+            except Exception as exc:
+                log.warning(
+                    "call log write failed call=%s attempt=%d error=%r", call.linkedid, attempt, exc
+                )
+                await asyncio.sleep(0.2 * 2**attempt)
+        log.error(
+            "call log write gave up call=%s route=%s reason=%s",
+            call.linkedid,
+            call.route,
+            call.reason,
+        )
+
+    async def drain(self) -> None:
+        """Wait for pending call-log writes (on shutdown)."""
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
+        self.pool.shutdown(wait=True)

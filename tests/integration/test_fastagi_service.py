@@ -1,0 +1,214 @@
+"""The FastAGI routing service over real loopback TCP, on a real SQLite file or PostgreSQL.
+
+A small client plays Asterisk's side of the protocol (tests/support/agi_client.py); calls
+through a real Asterisk are in test_calls_asterisk.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+import pytest_asyncio
+from sqlalchemy.engine import make_url
+
+from callcenter.domain.contract_csv import parse_contracts
+from callcenter.domain.terms import Route
+from callcenter.store import db, migrate
+from callcenter.store import repositories as repo
+from dialplan.routing import RoutingService
+from dialplan.server import GuardedApplication, start_server
+from tests.support.agi_client import call, headers
+
+CSV = (
+    "number,customer,plan,billing,paid_from,paid_until,product,site_url,phones,email,"
+    "accepted_at,daily_units\n"
+    "A-1,Zakład Łódź,phone,yearly,2020-01-01,2099-12-31,SmodCMS,https://a.example.pl,"
+    "601 234 567,a@a.pl,2019-12-20T10:15:00,\n"
+)
+
+
+class Running:
+    def __init__(self, app: GuardedApplication, service: RoutingService, port: int) -> None:
+        self.app, self.service, self.port = app, service, port
+
+
+async def _start(url: str, deadline: float = 1.5) -> tuple[Running, asyncio.Server]:
+    engine = db.make_engine(url)
+    migrate.upgrade(engine)
+    with db.transaction(db.sessions(engine)) as s:
+        repo.import_contracts(s, parse_contracts(CSV), datetime.now(UTC))
+    service = RoutingService(db.sessions(engine), deadline=deadline)
+    app = GuardedApplication()
+    app.add_route("route", service.handle)
+    server = await start_server(app, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return Running(app, service, port), server
+
+
+@pytest_asyncio.fixture
+async def agi(database_url: str) -> AsyncIterator[Running]:
+    running, server = await _start(database_url)
+    yield running
+    server.close()
+    await server.wait_closed()
+    await running.service.drain()
+
+
+def _logged(running: Running, linkedid: str) -> repo.CallDecision | None:
+    with running.service.sessions() as s:
+        return repo.call_by_linkedid(s, linkedid)
+
+
+async def _until_logged(running: Running, linkedid: str) -> repo.CallDecision:
+    async with asyncio.timeout(10):
+        while (found := _logged(running, linkedid)) is None:
+            await asyncio.sleep(0.05)
+    return found
+
+
+async def test_a_request_gets_the_routing_contract_and_the_call_is_logged(
+    agi: Running,
+) -> None:
+    exchange = await call(agi.port, headers("601234567", uniqueid="1.1", name="Zażółć Gęślą"))
+    variables = exchange.variables
+    assert set(variables) == {"CC_ROUTE", "CC_REASON", "CC_CONTRACT", "CC_CALL", "CC_NEXT_OPEN"}
+    assert variables["CC_CALL"] == "1.1"
+    logged = await _until_logged(agi, "1.1")
+    assert logged.route == variables["CC_ROUTE"]
+    assert logged.reason == variables["CC_REASON"]
+    assert logged.caller_e164 == "+48601234567"
+    assert logged.caller_name == "Zażółć Gęślą"
+    # Whatever the hour, the rules engine answered (not fail_open) and named the contract.
+    assert variables["CC_REASON"] != "fail_open"
+    assert logged.covered is True
+    if variables["CC_ROUTE"] == Route.QUEUE:
+        assert variables["CC_CONTRACT"] == "A-1"
+    else:
+        assert variables["CC_ROUTE"] == Route.CLOSED
+        assert variables["CC_NEXT_OPEN"].endswith(("+01:00", "+02:00"))
+
+
+async def test_withheld_and_unknown_callers(agi: Running) -> None:
+    withheld = await call(agi.port, headers("anonymous", uniqueid="2.1"))
+    assert withheld.variables["CC_ROUTE"] == "anonymous"
+    assert withheld.variables["CC_REASON"] == "withheld"
+    assert withheld.variables["CC_CONTRACT"] == ""
+    assert (await _until_logged(agi, "2.1")).route == "anonymous"
+
+
+async def test_trap_query_string_in_the_script_still_matches_the_route(agi: Running) -> None:
+    exchange = await call(agi.port, headers("601234567", script="route?lang=pl", uniqueid="3.1"))
+    assert "CC_ROUTE" in exchange.variables
+
+
+async def _still_serving(port: int) -> None:
+    exchange = await call(port, headers("anonymous", uniqueid=f"alive.{time.time_ns()}"), 5)
+    assert exchange.variables["CC_ROUTE"] == "anonymous"
+
+
+async def test_trap_connect_and_close_does_not_freeze_the_loop(agi: Running) -> None:
+    for _ in range(20):
+        _, writer = await asyncio.open_connection("127.0.0.1", agi.port)
+        writer.close()
+    # A half-sent header block then EOF: also just closed.
+    _, writer = await asyncio.open_connection("127.0.0.1", agi.port)
+    writer.write(b"agi_network: yes\nagi_network_scr")
+    writer.close()
+    started = time.monotonic()
+    await asyncio.sleep(0.1)  # the loop must get back here at once
+    assert time.monotonic() - started < 1.0
+    await _still_serving(agi.port)
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"GET / HTTP/1.1\nHost: x\n\n",
+        b"\x00\xff\xfe garbage\n\n",
+        b"agi_network: yes\nagi_channel: x\n\n",  # no script
+    ],
+)
+async def test_junk_instead_of_agi_headers_is_closed(agi: Running, junk: bytes) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", agi.port)
+    writer.write(junk)
+    await writer.drain()
+    async with asyncio.timeout(5):
+        assert await reader.read() == b""  # closed without a command
+    writer.close()
+    await _still_serving(agi.port)
+
+
+async def test_huge_input_is_cut_off_and_others_are_served_meanwhile(agi: Running) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", agi.port)
+    line = b"agi_x: " + b"a" * 1000 + b"\n"
+    try:
+        async with asyncio.timeout(10):
+            for _ in range(2000):  # 2 MB, bounded
+                writer.write(line)
+                await writer.drain()
+                if reader.at_eof():
+                    break
+    except (ConnectionError, TimeoutError):
+        pass
+    with contextlib.suppress(ConnectionError):  # a reset: our unread bytes were dropped
+        async with asyncio.timeout(5):
+            await reader.read()
+    writer.close()
+    await _still_serving(agi.port)
+
+
+async def test_unknown_script_names_are_closed(agi: Running) -> None:
+    exchange = await call(agi.port, headers("601234567", script="no-such-script"))
+    assert exchange.commands == []
+    await _still_serving(agi.port)
+
+
+async def test_trap_plain_function_routes_work() -> None:
+    seen: list[str] = []
+    app = GuardedApplication()
+    app.add_route("plain", lambda channel: seen.append(channel.request.script))
+    server = await start_server(app, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    await call(port, headers("1", script="plain"))
+    server.close()
+    assert seen == ["plain"]
+
+
+async def test_the_service_answers_many_concurrent_requests(agi: Running) -> None:
+    results = await asyncio.gather(
+        *(call(agi.port, headers("601234567", uniqueid=f"c.{i}")) for i in range(30))
+    )
+    assert all(r.variables["CC_CALL"] == f"c.{i}" for i, r in enumerate(results))
+    for i in range(30):
+        await _until_logged(agi, f"c.{i}")
+
+
+@pytest.mark.postgres
+async def test_a_slow_store_gets_fail_open_within_the_deadline(postgres_url: str) -> None:
+    """A table lock holds every query: the caller still gets an answer within the deadline,
+    `fail_open`, and the call is logged once the store is back."""
+    running, server = await _start(postgres_url, deadline=0.5)
+    plain = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+    locker = await psycopg.AsyncConnection.connect(plain)
+    await locker.execute("BEGIN")
+    await locker.execute("LOCK TABLE contracts, calls IN ACCESS EXCLUSIVE MODE")
+    try:
+        started = time.monotonic()
+        exchange = await call(running.port, headers("601234567", uniqueid="slow.1"))
+        took = time.monotonic() - started
+        assert exchange.variables["CC_REASON"] == "fail_open"
+        assert exchange.variables["CC_ROUTE"] in ("queue", "closed")
+        assert took < 1.5
+    finally:
+        await locker.execute("ROLLBACK")
+        await locker.close()
+    logged = await _until_logged(running, "slow.1")
+    assert logged.reason == "fail_open"
+    server.close()
+    await running.service.drain()
