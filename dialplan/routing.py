@@ -5,7 +5,8 @@ the same `services.route_call` the CLI uses. Database work runs in a thread pool
 not finish within the deadline (or fails), the caller is not held: the answer is `queue` with
 reason `fail_open` in working hours (by the public-holiday calendar alone) and `closed` with
 `fail_open` outside them. The call is logged (keyed by Linkedid, which is `agi_uniqueid` for
-the inbound leg) after Asterisk has its answer, with retries.
+the inbound leg) after Asterisk has its answer: one writer task takes the queued entries in
+batches, one transaction per batch, and retries a failed batch until it is written.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from dialplan.server import AgiChannel
 
 log = logging.getLogger(__name__)
 
-RECORD_ATTEMPTS = 5
+BATCH = 200
+RETRY_CAP = 5.0
 
 
 def fail_open(caller_id: str, now: datetime, region: str) -> Decision:
@@ -78,7 +80,8 @@ class RoutingService:
         self.region = region
         self.deadline = deadline
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="routing-db")
-        self.background: set[asyncio.Task[None]] = set()
+        self.pending: asyncio.Queue[repo.CallDecision] = asyncio.Queue()
+        self.writer: asyncio.Task[None] | None = None
 
     def _decide(self, caller_id: str, now: datetime) -> Decision:
         with self.sessions() as session:
@@ -140,34 +143,44 @@ class RoutingService:
                     )
         finally:
             # Logged whether or not Asterisk took the answer: the call happened.
-            task = asyncio.create_task(self.record(record))
-            self.background.add(task)
-            task.add_done_callback(self.background.discard)
+            self.record(record)
 
-    def _record(self, call: repo.CallDecision) -> None:
+    def record(self, call: repo.CallDecision) -> None:
+        self.pending.put_nowait(call)
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write_log(), name="call-log-writer")
+
+    def _write_batch(self, calls: list[repo.CallDecision]) -> None:
         with db.transaction(self.sessions) as session:
-            repo.record_decision(session, call)
+            for call in calls:
+                repo.record_decision(session, call)
 
-    async def record(self, call: repo.CallDecision) -> None:
+    async def _write_log(self) -> None:
         loop = asyncio.get_running_loop()
-        for attempt in range(1, RECORD_ATTEMPTS + 1):
-            try:
-                await loop.run_in_executor(self.pool, self._record, call)
-                return
-            except Exception as exc:
-                log.warning(
-                    "call log write failed call=%s attempt=%d error=%r", call.linkedid, attempt, exc
-                )
-                await asyncio.sleep(0.2 * 2**attempt)
-        log.error(
-            "call log write gave up call=%s route=%s reason=%s",
-            call.linkedid,
-            call.route,
-            call.reason,
-        )
+        while not self.pending.empty():
+            batch = [self.pending.get_nowait() for _ in range(min(BATCH, self.pending.qsize()))]
+            delay = 0.1
+            while True:
+                try:
+                    await loop.run_in_executor(self.pool, self._write_batch, batch)
+                    break
+                except Exception as exc:
+                    log.warning(
+                        "call log write failed calls=%d first=%s error=%r; retrying",
+                        len(batch),
+                        batch[0].linkedid,
+                        exc,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_CAP)
 
-    async def drain(self) -> None:
-        """Wait for pending call-log writes (on shutdown)."""
-        if self.background:
-            await asyncio.gather(*self.background, return_exceptions=True)
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Write what is pending (on shutdown); what cannot be written is logged in full."""
+        if self.writer is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.writer), timeout)
+            except TimeoutError:
+                self.writer.cancel()
+                while not self.pending.empty():
+                    log.error("call log entry not written: %r", self.pending.get_nowait())
         self.pool.shutdown(wait=True)

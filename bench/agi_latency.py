@@ -1,0 +1,127 @@
+"""Benchmark: the FastAGI routing service's answer time under concurrent calls.
+
+Run: `.venv/bin/python bench/agi_latency.py [--concurrent 50] [--rounds 20] [--contracts 10000]`
+
+In one run: a SQLite file with N contracts; a server process on loopback with the routing
+service (`route`: the real decision and call log) and a baseline route that sets one variable
+and does nothing else; and this process as the client, playing Asterisk's side of FastAGI. It
+places `--concurrent` requests at once, `--rounds` times, against each route, and measures each
+request from connect to the service closing the connection (every SET VARIABLE answered).
+Reports p50/p99 of both and the overhead of the real route over the baseline. Nothing is
+asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.route_scale import phone, populate
+from callcenter.store import db
+from dialplan.protocol import set_variable
+from dialplan.routing import RoutingService
+from dialplan.server import AgiChannel, GuardedApplication, start_server
+from tests.support.agi_client import call, headers
+
+
+async def baseline(channel: AgiChannel) -> None:
+    await channel.send(set_variable("CC_ROUTE", "queue"))
+
+
+async def timed(port: int, script: str, caller: str, uid: str) -> float:
+    started = time.perf_counter()
+    await call(port, headers(caller, script=script, uniqueid=uid))
+    return time.perf_counter() - started
+
+
+async def load(
+    port: int, script: str, callers: list[str], concurrent: int, rounds: int
+) -> list[float]:
+    times: list[float] = []
+    for r in range(rounds):
+        batch = callers[r * concurrent : (r + 1) * concurrent]
+        times += await asyncio.gather(
+            *(timed(port, script, c, f"{script}.{r}.{i}") for i, c in enumerate(batch))
+        )
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
+
+
+async def serve(url: str) -> None:
+    """The server process: both routes, until stdin closes."""
+    engine = db.make_engine(url)
+    service = RoutingService(db.sessions(engine))
+    app = GuardedApplication()
+    app.add_route("route", service.handle)
+    app.add_route("baseline", baseline)
+    server = await start_server(app, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    server.close()
+    await service.drain()
+    engine.dispose()
+
+
+async def run(args: argparse.Namespace, url: str) -> None:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--serve",
+        url,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    port = int(await asyncio.wait_for(child.stdout.readline(), 60))
+    rng = random.Random(11)
+    n = args.concurrent * args.rounds
+    callers = [phone(rng.randint(1, args.contracts)) for _ in range(n)]
+    await load(port, "baseline", callers, args.concurrent, 2)  # warm up
+    await load(port, "route", callers, args.concurrent, 2)
+    base = await load(port, "baseline", callers, args.concurrent, args.rounds)
+    real = await load(port, "route", callers, args.concurrent, args.rounds)
+    child.stdin.close()
+    await asyncio.wait_for(child.wait(), 60)
+    print(f"{n} requests, {args.concurrent} at a time, {args.contracts} contracts (SQLite)")
+    for name, values in (("baseline (one variable)", base), ("route (decide + log)", real)):
+        print(
+            f"  {name:>24}: p50 {pct(values, 0.5):7.2f} ms  p99 {pct(values, 0.99):7.2f} ms"
+            f"  mean {statistics.mean(values) * 1000:7.2f} ms"
+        )
+    print(
+        f"  overhead over baseline: p50 {pct(real, 0.5) - pct(base, 0.5):+.2f} ms  "
+        f"p99 {pct(real, 0.99) - pct(base, 0.99):+.2f} ms  "
+        f"(ratio p50 {pct(real, 0.5) / pct(base, 0.5):.2f}x, p99 {pct(real, 0.99) / pct(base, 0.99):.2f}x)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrent", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--contracts", type=int, default=10_000)
+    parser.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.serve))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        populate(url, args.contracts)
+        asyncio.run(run(args, url))
+
+
+if __name__ == "__main__":
+    main()
