@@ -98,16 +98,20 @@ class TicketRow(Base):
     __tablename__ = "tickets"
     __table_args__ = (Index("ix_tickets_contract_received", "contract_id", "received_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    # A draft (opened for the operator by an answered call) may not know its contract or kind
+    # yet, and does not count against the allowance until it is completed.
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     site_url: Mapped[str] = mapped_column(String(500), default="")
     other_site: Mapped[bool] = mapped_column(Boolean, default=False)
-    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), nullable=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), nullable=True, unique=True)
+    operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    contract: Mapped[ContractRow] = relationship(lazy="joined")
+    contract: Mapped[ContractRow | None] = relationship(lazy="joined")
 
 
 class CallRow(Base):
@@ -128,6 +132,48 @@ class CallRow(Base):
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decision_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Filled in by the AMI listener from Asterisk's events.
+    state: Mapped[str] = mapped_column(String(20), default="arrived")
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    wait_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    hangup_cause: Mapped[str] = mapped_column(String(64), default="")
+    reconciled: Mapped[str] = mapped_column(String(200), default="")
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"), nullable=True)
+    rings: Mapped[list[CallRingRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CallRingRow.position"
+    )
+
+
+class CallRingRow(Base):
+    """One operator rung for a call, for how long, and how it ended."""
+
+    __tablename__ = "call_rings"
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    result: Mapped[str] = mapped_column(String(20))
+
+
+class CallbackRow(Base):
+    """A missed call from a covered customer: call back by `due_at`."""
+
+    __tablename__ = "callbacks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller_e164: Mapped[str] = mapped_column(String(20), index=True)
+    contract: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    first_call_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_call_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    calls: Mapped[int] = mapped_column(Integer, default=1)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UserRow(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -259,22 +259,22 @@ def add_ticket(session: Session, ticket: NewTicket, now: datetime, actor: str = 
 
 
 def requests(session: Session, numbers: Iterable[str]) -> list[Request]:
-    """Every ticket of these contracts, as the rules see them."""
-    rows = session.scalars(
-        select(TicketRow)
+    """Every completed ticket of these contracts, as the rules see them (drafts do not count)."""
+    rows = session.execute(
+        select(TicketRow, ContractRow.number)
         .join(ContractRow, ContractRow.id == TicketRow.contract_id)
-        .where(ContractRow.number.in_(list(numbers)))
+        .where(ContractRow.number.in_(list(numbers)), TicketRow.status != "draft")
         .order_by(TicketRow.received_at, TicketRow.id)
     )
     return [
         Request(
-            contract=r.contract.number,
+            contract=number,
             kind=TicketKind(r.kind),
             received_at=r.received_at,
             answered_at=r.answered_at,
             id=r.id,
         )
-        for r in rows
+        for r, number in rows
     ]
 
 
@@ -306,6 +306,10 @@ def record_decision(session: Session, call: CallDecision) -> int:
     if row is None:
         row = CallRow(linkedid=call.linkedid, arrived_at=call.arrived_at)
         session.add(row)
+    elif row.reason == "fail_open":
+        # The dialplan did not get this answer in time and failed open (the listener saw
+        # it): the log keeps what the caller went through.
+        call = replace(call, route=row.route or call.route, reason="fail_open")
     row.caller_raw = call.caller_raw
     row.caller_name = call.caller_name
     row.caller_e164 = call.caller_e164

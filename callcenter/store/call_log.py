@@ -1,0 +1,210 @@
+"""The call log as the AMI listener writes it: calls, the operators rung, what follows a call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.domain.calendar import Calendar
+from callcenter.domain.calls import Call, CallState, Outcome, Ring, RingResult
+from callcenter.domain.phone import normalise
+from callcenter.services import route_call
+from callcenter.store.models import CallbackRow, CallRingRow, CallRow, ContractRow, TicketRow
+from callcenter.store.repositories import closures
+
+
+def _row(session: Session, linkedid: str) -> CallRow | None:
+    return session.scalar(select(CallRow).where(CallRow.linkedid == linkedid))
+
+
+def save_call(session: Session, call: Call) -> CallRow:
+    """Insert or update the call's entry (keyed by Linkedid). Writing the same value twice
+    changes nothing, so a replayed stream gives the same log."""
+    row = _row(session, call.linkedid)
+    if row is None:
+        row = CallRow(linkedid=call.linkedid, arrived_at=call.arrived, caller_raw=call.caller_raw)
+        session.add(row)
+    row.arrived_at = min(row.arrived_at, call.arrived)
+    row.caller_raw = row.caller_raw or call.caller_raw
+    row.caller_name = call.caller_name or row.caller_name
+    row.dialled = row.dialled or call.dialled
+    if row.caller_e164 is None and call.caller_raw:
+        row.caller_e164 = normalise(call.caller_raw).e164
+    if call.reason == "fail_open" or row.route is None:
+        # What the dialplan did: the routing service's answer, or its own fail-open.
+        row.route = call.route or row.route
+        row.reason = call.reason or row.reason
+    row.contract = row.contract or call.contract
+    row.state = call.state.value
+    row.queued_at = call.queued
+    row.answered_at = call.answered
+    row.ended_at = call.ended
+    row.wait_s = call.wait_seconds
+    row.talk_s = call.talk_seconds
+    row.operator = call.operator
+    row.outcome = call.outcome.value if call.outcome else None
+    row.hangup_cause = call.hangup_cause
+    if [_ring_tuple(r) for r in row.rings] != [_ring_tuple(r) for r in _ring_rows(call.rings)]:
+        row.rings = _ring_rows(call.rings)
+    session.flush()
+    return row
+
+
+def _ring_rows(rings: Sequence[Ring]) -> list[CallRingRow]:
+    return [
+        CallRingRow(
+            position=i,
+            endpoint=r.endpoint,
+            started_at=r.started,
+            seconds=r.seconds,
+            result=r.result.value,
+        )
+        for i, r in enumerate(rings)
+    ]
+
+
+def _ring_tuple(r: CallRingRow) -> tuple[object, ...]:
+    return (r.position, r.endpoint, r.started_at, r.seconds, r.result)
+
+
+def load_call(row: CallRow) -> Call:
+    return Call(
+        linkedid=row.linkedid,
+        state=CallState(row.state),
+        arrived=row.arrived_at,
+        caller_raw=row.caller_raw,
+        caller_name=row.caller_name,
+        dialled=row.dialled,
+        route=row.route,
+        reason=row.reason,
+        contract=row.contract,
+        queued=row.queued_at,
+        answered=row.answered_at,
+        ended=row.ended_at,
+        operator=row.operator,
+        rings=tuple(
+            Ring(r.endpoint, r.started_at, r.seconds, RingResult(r.result)) for r in row.rings
+        ),
+        hangup_cause=row.hangup_cause,
+        outcome=Outcome(row.outcome) if row.outcome else None,
+    )
+
+
+def unfinished_calls(session: Session) -> list[Call]:
+    """Calls the log has seen start but not end: to reconcile after a gap or a restart."""
+    rows = session.scalars(
+        select(CallRow).where(CallRow.ended_at.is_(None), CallRow.state != "ended")
+    )
+    return [load_call(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    callback_id: int | None
+    ticket_id: int | None
+
+
+def follow_up(session: Session, call: Call, region: str, callback_window: timedelta) -> FollowUp:
+    """What follows an ended call (idempotent): a callback for a covered customer's missed
+    call, due by the end of the next working day, or a ticket draft for an answered call."""
+    row = _row(session, call.linkedid)
+    if row is None or call.state is not CallState.ENDED:
+        return FollowUp(None, None)
+    if row.decided_at is None or row.reason == "fail_open":
+        # No decision from the routing service: identify the caller now, as of the arrival.
+        decision = route_call(session, row.caller_raw, row.arrived_at, region)
+        row.covered = decision.covered
+        row.contract = row.contract or decision.contract
+    if call.outcome is Outcome.ANSWERED:
+        return FollowUp(None, _ticket_draft(session, row, call))
+    if call.missed and row.covered and row.caller_e164:
+        return FollowUp(_callback(session, row, call, callback_window), None)
+    return FollowUp(row.callback_id, None)
+
+
+def _ticket_draft(session: Session, row: CallRow, call: Call) -> int:
+    existing = session.scalar(select(TicketRow).where(TicketRow.call_id == row.id))
+    if existing is not None:
+        return existing.id
+    contract_id = (
+        session.scalar(select(ContractRow.id).where(ContractRow.number == row.contract))
+        if row.contract
+        else None
+    )
+    ticket = TicketRow(
+        status="draft",
+        contract_id=contract_id,
+        kind="answer",
+        received_at=call.answered or call.arrived,
+        answered_at=None,
+        description="",
+        site_url="",
+        other_site=False,
+        call_id=row.id,
+        operator=call.operator,
+        created_at=call.ended or call.arrived,
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket.id
+
+
+def _callback(session: Session, row: CallRow, call: Call, window: timedelta) -> int:
+    if row.callback_id is not None:
+        return row.callback_id
+    assert row.caller_e164 is not None
+    open_one = session.scalar(
+        select(CallbackRow)
+        .where(
+            CallbackRow.caller_e164 == row.caller_e164,
+            CallbackRow.done_at.is_(None),
+            CallbackRow.last_call_at >= call.arrived - window,
+        )
+        .order_by(CallbackRow.id.desc())
+    )
+    if open_one is not None:
+        open_one.calls += 1
+        open_one.last_call_at = max(open_one.last_call_at, call.arrived)
+        row.callback_id = open_one.id
+        return open_one.id
+    due = Calendar(closures=closures(session)).due(call.arrived)
+    callback = CallbackRow(
+        caller_e164=row.caller_e164,
+        contract=row.contract,
+        first_call_at=call.arrived,
+        last_call_at=call.arrived,
+        calls=1,
+        due_at=due,
+        created_at=call.ended or call.arrived,
+    )
+    session.add(callback)
+    session.flush()
+    row.callback_id = callback.id
+    return callback.id
+
+
+def calls_since(session: Session, since: datetime | None, limit: int = 1000) -> list[CallRow]:
+    query = select(CallRow).order_by(CallRow.arrived_at.desc(), CallRow.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(CallRow.arrived_at >= since)
+    return list(session.scalars(query))
+
+
+def call_row(session: Session, key: str) -> CallRow | None:
+    """A call by its log id (a number) or its Linkedid."""
+    if key.isdigit():
+        found = session.get(CallRow, int(key))
+        if found is not None:
+            return found
+    return _row(session, key)
+
+
+def callbacks(session: Session, open_only: bool = True) -> Iterable[CallbackRow]:
+    query = select(CallbackRow).order_by(CallbackRow.due_at)
+    if open_only:
+        query = query.where(CallbackRow.done_at.is_(None))
+    return session.scalars(query)
