@@ -103,7 +103,8 @@ async def run(args: argparse.Namespace, url: str) -> None:
     print(
         f"  overhead over baseline: p50 {pct(real, 0.5) - pct(base, 0.5):+.2f} ms  "
         f"p99 {pct(real, 0.99) - pct(base, 0.99):+.2f} ms  "
-        f"(ratio p50 {pct(real, 0.5) / pct(base, 0.5):.2f}x, p99 {pct(real, 0.99) / pct(base, 0.99):.2f}x)"
+        f"(ratio p50 {pct(real, 0.5) / pct(base, 0.5):.2f}x, "
+        f"p99 {pct(real, 0.99) / pct(base, 0.99):.2f}x)"
     )
 
 

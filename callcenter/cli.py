@@ -28,7 +28,7 @@ from callcenter.domain.allowance import Consolidation
 from callcenter.domain.calendar import Closure
 from callcenter.domain.contract_csv import CsvError, parse_contracts
 from callcenter.domain.terms import TicketKind
-from callcenter.store import db, migrate
+from callcenter.store import call_log, db, migrate
 from callcenter.store import repositories as repo
 from callcenter.timeparse import parse_date, parse_time
 
@@ -42,10 +42,14 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 contracts_app = typer.Typer(help="Support contracts.", no_args_is_help=True)
 closures_app = typer.Typer(help="Announced holiday closures of the desk.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Support requests.", no_args_is_help=True)
+calls_app = typer.Typer(help="The call log.", no_args_is_help=True)
+callbacks_app = typer.Typer(help="Missed calls to return.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(closures_app, name="closures")
 app.add_typer(tickets_app, name="tickets")
+app.add_typer(calls_app, name="calls")
+app.add_typer(callbacks_app, name="callbacks")
 
 out = Console(highlight=False, soft_wrap=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
@@ -273,15 +277,74 @@ def route(
         render.decision_text(decision, now, out)
 
 
+# --- the call log -------------------------------------------------------------------------
+
+
+@calls_app.command("list")
+def calls_list(
+    since: Annotated[str | None, typer.Option(help="Only calls that arrived since TIME.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 200,
+    as_json: JsonFlag = False,
+) -> None:
+    """Calls, newest first: caller, decision, outcome, operator, wait and talk time."""
+    start = _parse(parse_time, since, "--since") if since else None
+    with _unit_of_work() as session:
+        rows = call_log.calls_since(session, start, limit)
+        calls = [render.call_json(row) for row in rows]
+    if as_json:
+        _print_json(calls)
+    else:
+        render.calls_table(calls, out)
+
+
+@calls_app.command("show")
+def calls_show(
+    key: Annotated[str, typer.Argument(metavar="ID", help="The call's id or Linkedid.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """One call with every operator rung and what followed it."""
+    with _unit_of_work() as session:
+        row = call_log.call_row(session, key)
+        if row is None:
+            raise UserError(f"no call {key!r}")
+        call = render.call_json(row)
+    if as_json:
+        _print_json(call)
+    else:
+        render.call_text(call, out)
+
+
+@callbacks_app.command("list")
+def callbacks_list(
+    all_: Annotated[bool, typer.Option("--all", help="Also the ones done.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Callbacks due (a covered customer's missed call), earliest due first."""
+    with _unit_of_work() as session:
+        items = [render.callback_json(c) for c in call_log.callbacks(session, not all_)]
+    if as_json:
+        _print_json(items)
+    else:
+        render.callbacks_table(items, out)
+
+
 # --- services ---------------------------------------------------------------------------
 
 
-async def _run_until_signal(settings: Settings) -> None:
-    from dialplan.main import run_agi, stop_on_signals  # noqa: PLC0415  (only these commands)
+def _run(agi: bool, listen: bool, record: Path | None = None, **overrides: Any) -> None:
+    from callcenter.pbx.ami import AmiAuthError  # noqa: PLC0415
+    from callcenter.runner import configure_logging, run_parts  # noqa: PLC0415
 
-    stop = asyncio.Event()
-    stop_on_signals(stop)
-    await run_agi(settings, stop)
+    settings = Settings.from_env()
+    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    configure_logging()
+    migrate.require_schema(_engine(settings))
+    try:
+        asyncio.run(run_parts(settings, agi=agi, listen=listen, record=record))
+    except AmiAuthError as exc:
+        raise UserError(f"AMI login refused for user {settings.ami_user!r}: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"cannot start: {exc.strerror or exc}") from None
 
 
 @app.command("agi")
@@ -290,25 +353,23 @@ def agi(
     port: Annotated[int | None, typer.Option(help="Listen port (CALLCENTER_AGI_PORT).")] = None,
 ) -> None:
     """Run the FastAGI routing service alone (Asterisk asks it where each call goes)."""
-    from dialplan.main import configure_logging  # noqa: PLC0415
+    _run(agi=True, listen=False, agi_host=host, agi_port=port)
 
-    settings = Settings.from_env()
-    settings = replace(
-        settings, agi_host=host or settings.agi_host, agi_port=port or settings.agi_port
-    )
-    configure_logging()
-    try:
-        asyncio.run(_run_until_signal(settings))
-    except OSError as exc:
-        raise UserError(
-            f"cannot listen on {settings.agi_host}:{settings.agi_port}: {exc.strerror}"
-        ) from None
+
+@app.command("listen")
+def listen(
+    record: Annotated[
+        Path | None, typer.Option(help="Also write every AMI frame to FILE (JSON lines).")
+    ] = None,
+) -> None:
+    """Run the AMI listener alone: follow every call into the log, publish screen pops."""
+    _run(agi=False, listen=True, record=record)
 
 
 @app.command("serve")
 def serve() -> None:
-    """Run everything in one process: for now the FastAGI routing service."""
-    agi(None, None)
+    """Run the FastAGI routing service and the AMI listener in one process."""
+    _run(agi=True, listen=True)
 
 
 # --- entry point ------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.engine import make_url
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,6 +20,10 @@ class Settings:
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     agi_deadline: float = 1.5
+    # Where Asterisk writes queue_log and cdr-custom/Master.csv (read after a gap).
+    asterisk_log_dir: str = ".run/asterisk/log"
+    # A covered caller calling again within this many minutes joins the same open callback.
+    callback_window_min: float = 120.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -37,7 +43,14 @@ class Settings:
             agi_host=get("agi_host", defaults.agi_host),
             agi_port=int(get("agi_port", str(defaults.agi_port))),
             agi_deadline=float(get("agi_deadline", str(defaults.agi_deadline))),
+            asterisk_log_dir=get("asterisk_log_dir", defaults.asterisk_log_dir),
+            callback_window_min=float(
+                get("callback_window_min", str(defaults.callback_window_min))
+            ),
         )
 
-    def __repr__(self) -> str:  # never print the AMI secret
-        return f"Settings(database_url={self.database_url!r}, ami={self.ami_host}:{self.ami_port})"
+    def __repr__(self) -> str:  # never print the AMI secret or a database password
+        url = make_url(self.database_url).render_as_string(hide_password=True)
+        return (
+            f"Settings(database_url={url!r}, ami={self.ami_user}@{self.ami_host}:{self.ami_port})"
+        )

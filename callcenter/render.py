@@ -16,6 +16,7 @@ from callcenter.domain.contracts import Contract
 from callcenter.domain.routing import Decision
 from callcenter.services import ContractReport
 from callcenter.store import repositories as repo
+from callcenter.store.models import CallbackRow, CallRow
 
 _PROGRESS_FROM = 2000  # rows; smaller files import before a bar would be seen
 _CHUNK = 1000
@@ -165,4 +166,112 @@ def closures_table(closures: Sequence[Closure], console: Console) -> None:
     table = Table("id", "from", "to", "note")
     for c in closures:
         table.add_row(str(c.id), str(c.first), str(c.last), c.note)
+    console.print(table)
+
+
+def call_json(row: CallRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "linkedid": row.linkedid,
+        "caller": row.caller_raw,
+        "caller_name": row.caller_name,
+        "number": row.caller_e164,
+        "dialled": row.dialled,
+        "route": row.route,
+        "reason": row.reason,
+        "contract": row.contract,
+        "contracts": [c for c in row.contracts.split(",") if c],
+        "covered": row.covered,
+        "state": row.state,
+        "outcome": row.outcome,
+        "arrived": _iso(row.arrived_at),
+        "queued": _iso(row.queued_at),
+        "answered": _iso(row.answered_at),
+        "ended": _iso(row.ended_at),
+        "wait_seconds": row.wait_s,
+        "talk_seconds": row.talk_s,
+        "operator": row.operator,
+        "rings": [
+            {
+                "operator": r.endpoint,
+                "started": _iso(r.started_at),
+                "seconds": r.seconds,
+                "result": r.result,
+            }
+            for r in row.rings
+        ],
+        "hangup_cause": row.hangup_cause,
+        "callback": row.callback_id,
+        "decision_ms": row.decision_ms,
+    }
+
+
+def calls_table(calls: Sequence[dict[str, Any]], console: Console) -> None:
+    table = Table(
+        "id", "arrived", "caller", "route", "reason", "outcome", "operator", "wait", "talk"
+    )
+    for c in calls:
+        table.add_row(
+            str(c["id"]),
+            (c["arrived"] or "")[:19],
+            c["number"] or c["caller"],
+            c["route"] or "",
+            c["reason"] or "",
+            c["outcome"] or c["state"],
+            c["operator"] or "",
+            _secs(c["wait_seconds"]),
+            _secs(c["talk_seconds"]),
+        )
+    console.print(table)
+
+
+def _secs(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}s"
+
+
+def call_text(c: dict[str, Any], console: Console) -> None:
+    console.print(f"[bold]call {c['id']}[/] (Linkedid {c['linkedid']})")
+    console.print(f"caller: {c['caller_name']} <{c['caller']}> {c['number'] or ''}")
+    console.print(f"decision: {c['route']} ({c['reason']}) contract: {c['contract'] or '-'}")
+    console.print(
+        f"arrived {c['arrived']}  queued {c['queued']}  answered {c['answered']}  "
+        f"ended {c['ended']}"
+    )
+    console.print(
+        f"outcome: [bold]{c['outcome'] or c['state']}[/]  operator: "
+        f"{c['operator'] or '-'}  wait {_secs(c['wait_seconds'])}  "
+        f"talk {_secs(c['talk_seconds'])}"
+    )
+    for r in c["rings"]:
+        console.print(
+            f"  rang {r['operator']} at {r['started']} for {_secs(r['seconds'])}: {r['result']}"
+        )
+    if c["callback"]:
+        console.print(f"callback #{c['callback']}")
+
+
+def callback_json(row: CallbackRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "number": row.caller_e164,
+        "contract": row.contract,
+        "calls": row.calls,
+        "first_call": _iso(row.first_call_at),
+        "last_call": _iso(row.last_call_at),
+        "due": _iso(row.due_at),
+        "done": _iso(row.done_at),
+    }
+
+
+def callbacks_table(items: Sequence[dict[str, Any]], console: Console) -> None:
+    table = Table("id", "due", "number", "contract", "calls", "last call")
+    for c in items:
+        table.add_row(
+            str(c["id"]),
+            c["due"][:16],
+            c["number"],
+            c["contract"] or "",
+            str(c["calls"]),
+            c["last_call"][:16],
+        )
     console.print(table)

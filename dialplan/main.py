@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from callcenter.config import Settings
 from callcenter.store import db, migrate
@@ -35,16 +34,3 @@ async def run_agi(settings: Settings, stop: asyncio.Event) -> None:
         await service.drain()
         engine.dispose()
         log.info("fastagi stopped")
-
-
-def stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-
-
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )

@@ -1,0 +1,296 @@
+"""The AMI wire format, without I/O: bytes in, frames out (and actions out as bytes).
+
+Theory of operation
+-------------------
+The Asterisk Manager Interface is a line protocol. On connect the server sends one greeting
+line (``Asterisk Call Manager/11.0.0``) with no blank line after it; from then on every
+message, in both directions, is a *frame*: ``Key: Value`` lines ended by a blank line
+(``\\r\\n\\r\\n``; a bare ``\\n\\n`` is tolerated). A key may repeat (``ChanVariable``,
+``Output``) and order matters, so a frame is the ordered tuple of its pairs.
+
+`FrameParser.feed` takes whatever bytes a read returned and gives back the frames completed
+by them. It buffers *bytes* and decodes a frame only once it is complete, so a UTF-8 letter
+split across two reads survives; invalid UTF-8 is replaced (U+FFFD), never dropped, and the
+frame says so (`Frame.invalid_utf8`). The result does not depend on how the stream was cut.
+
+What is wrong is reported on the frame, not raised, so the shell can log it and go on:
+- a line without a colon is left out of the pairs and kept in `Frame.malformed`;
+- a frame bigger than `max_frame_bytes` is not kept: one `Frame` with `truncated=True` and the
+  pairs of its first `HEAD_BYTES` (to say which event it was) is emitted, the rest is
+  discarded up to the next blank line, where parsing resynchronises. Memory stays bounded.
+
+Old-style command output (``Response: Follows`` ... ``--END COMMAND--``) has free-text lines:
+in such a frame they become ``Output`` pairs, as Asterisk 22 sends them anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+GREETING_PREFIX = b"Asterisk Call Manager/"
+MAX_FRAME_BYTES = 256 * 1024
+HEAD_BYTES = 1024  # of an oversized frame, parsed to report which event it was
+_MAX_GREETING_BYTES = 256
+_END_OF_FRAME = re.compile(rb"\r?\n\r?\n")
+_LONGEST_TERMINATOR = 4
+_END_COMMAND = "--END COMMAND--"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One AMI message: its `(key, value)` pairs in the order received.
+
+    `received_at` (UTC, set by whoever read it from the network) is not part of equality.
+    """
+
+    pairs: tuple[tuple[str, str], ...]
+    malformed: tuple[str, ...] = ()
+    invalid_utf8: bool = False
+    truncated: bool = False
+    received_at: datetime | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, *pairs: tuple[str, str], received_at: datetime | None = None) -> Frame:
+        """A frame from pairs: ``Frame.of(("Event", "Hangup"), ("Uniqueid", "1.2"))``."""
+        return cls(pairs=tuple(pairs), received_at=received_at)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """The first value of `key`, compared case-insensitively."""
+        wanted = key.lower()
+        for k, v in self.pairs:
+            if k.lower() == wanted:
+                return v
+        return default
+
+    def get_all(self, key: str) -> list[str]:
+        """Every value of a repeated key, in order."""
+        wanted = key.lower()
+        return [v for k, v in self.pairs if k.lower() == wanted]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    @property
+    def event(self) -> str | None:
+        return self.get("Event")
+
+    @property
+    def response(self) -> str | None:
+        return self.get("Response")
+
+    @property
+    def action_id(self) -> str | None:
+        return self.get("ActionID")
+
+    def as_dict(self) -> dict[str, str]:
+        """Keys as sent; a repeated key keeps its first value (see `get_all`)."""
+        result: dict[str, str] = {}
+        for k, v in self.pairs:
+            result.setdefault(k, v)
+        return result
+
+    def variables(self, key: str = "ChanVariable") -> dict[str, str]:
+        """``ChanVariable: CC_CALL=42`` lines as ``{"CC_CALL": "42"}`` (also DestChanVariable)."""
+        result: dict[str, str] = {}
+        for item in self.get_all(key):
+            name, _, value = item.partition("=")
+            result[name] = value
+        return result
+
+    def describe(self) -> str:
+        """A short key=value label for log lines (never the whole frame)."""
+        parts = [
+            f"{name}={value}"
+            for name in ("Event", "Response", "ActionID", "Uniqueid", "Linkedid")
+            if (value := self.get(name)) is not None
+        ]
+        return " ".join(parts) or f"keys={[k for k, _ in self.pairs[:5]]}"
+
+
+def parse_lines(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The pairs and the malformed lines of one decoded frame (without its blank line)."""
+    pairs: list[tuple[str, str]] = []
+    malformed: list[str] = []
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    first = next((line for line in lines if line), "")
+    follows = first.replace(" ", "").lower() == "response:follows"
+    for line in lines:
+        if not line:
+            continue
+        key, colon, value = line.partition(":")
+        key = key.strip()
+        if colon and key and " " not in key:
+            pairs.append((key, value.removeprefix(" ")))
+        elif follows:
+            if line != _END_COMMAND:
+                pairs.append(("Output", line))
+        else:
+            malformed.append(line)
+    return tuple(pairs), tuple(malformed)
+
+
+def decode_frame(raw: bytes, *, received_at: datetime | None = None) -> Frame | None:
+    """One complete frame's bytes (without the blank line) as a Frame; None if empty."""
+    try:
+        text, invalid = raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, invalid = raw.decode("utf-8", errors="replace"), True
+    pairs, malformed = parse_lines(text)
+    if not pairs and not malformed:
+        return None
+    return Frame(pairs, malformed, invalid, received_at=received_at)
+
+
+def _head_frame(raw: bytes, received_at: datetime | None) -> Frame:
+    """The report for an oversized frame: the pairs of its first complete lines."""
+    head = raw[:HEAD_BYTES]
+    head = head[: head.rfind(b"\n") + 1] if b"\n" in head else b""
+    text = head.decode("utf-8", errors="replace")
+    pairs, _ = parse_lines(text)
+    return Frame(pairs, (), "\ufffd" in text, truncated=True, received_at=received_at)
+
+
+class FrameParser:
+    """Incremental AMI parser: `feed(bytes)` returns the frames those bytes completed."""
+
+    def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+        if max_frame_bytes <= HEAD_BYTES:
+            raise ValueError(f"max_frame_bytes must exceed {HEAD_BYTES}")
+        self.max_frame_bytes = max_frame_bytes
+        self.greeting: str | None = None
+        self.dropped_bytes = 0  # of oversized frames, in total
+        self._buffer = bytearray()
+        self._scan_from = 0
+        self._at_start = True
+        self._discarding = False
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def feed(self, data: bytes, at: datetime | None = None) -> list[Frame]:
+        """Add bytes; return the complete frames, each stamped with `at`."""
+        self._buffer += data
+        frames: list[Frame] = []
+        if self._at_start and not self._take_greeting():
+            return frames
+        while True:
+            end = _END_OF_FRAME.search(self._buffer, self._scan_from)
+            if end is None:
+                self._scan_from = max(0, len(self._buffer) - (_LONGEST_TERMINATOR - 1))
+                self._bound_partial_frame(frames, at)
+                return frames
+            raw = bytes(self._buffer[: end.start()])
+            del self._buffer[: end.end()]
+            self._scan_from = 0
+            if self._discarding:
+                self._discarding = False
+                self.dropped_bytes += len(raw)
+            elif len(raw) > self.max_frame_bytes:
+                self.dropped_bytes += len(raw)
+                frames.append(_head_frame(raw, at))
+            elif (frame := decode_frame(raw, received_at=at)) is not None:
+                frames.append(frame)
+
+    def _take_greeting(self) -> bool:
+        """Consume the greeting line if the stream starts with one; False: need more bytes."""
+        if not GREETING_PREFIX.startswith(bytes(self._buffer[: len(GREETING_PREFIX)])):
+            self._at_start = False  # not a greeting: parse as frames
+            return True
+        newline = self._buffer.find(b"\n", 0, _MAX_GREETING_BYTES + 1)
+        if newline < 0:
+            if len(self._buffer) > _MAX_GREETING_BYTES:
+                self._at_start = False  # too long for a greeting: parse as frames
+                return True
+            return False
+        line = bytes(self._buffer[:newline]).rstrip(b"\r")
+        self.greeting = line.decode("utf-8", errors="replace")
+        del self._buffer[: newline + 1]
+        self._at_start = False
+        return True
+
+    def _bound_partial_frame(self, frames: list[Frame], at: datetime | None) -> None:
+        """Keep at most max_frame_bytes of an unfinished frame; report and discard beyond."""
+        keep = _LONGEST_TERMINATOR - 1  # a blank line may straddle the next read
+        if self._discarding:
+            if len(self._buffer) > keep:
+                self.dropped_bytes += len(self._buffer) - keep
+                del self._buffer[:-keep]
+                self._scan_from = 0
+            return
+        if len(self._buffer) > self.max_frame_bytes + keep:
+            frames.append(_head_frame(bytes(self._buffer[:HEAD_BYTES]), at))
+            self.dropped_bytes += len(self._buffer) - keep
+            del self._buffer[:-keep]
+            self._scan_from = 0
+            self._discarding = True
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The answer to an action: its response and, for a list action, its events (the last
+    one being the ``...Complete`` event)."""
+
+    response: Frame
+    events: tuple[Frame, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return (self.response.response or "").lower() in ("success", "follows")
+
+    @property
+    def items(self) -> tuple[Frame, ...]:
+        """The list's events without the closing ``...Complete`` event."""
+        return tuple(e for e in self.events if not _ends_list(e))
+
+
+def _ends_list(frame: Frame) -> bool:
+    return (frame.get("EventList") or "").lower() == "complete" or (frame.event or "").endswith(
+        "Complete"
+    )
+
+
+class ActionReply:
+    """Gathers the frames that carry one action's ActionID, in order: the response, then, if
+    it says ``EventList: start``, the events up to the one with ``EventList: Complete``."""
+
+    def __init__(self) -> None:
+        self.response: Frame | None = None
+        self.events: list[Frame] = []
+
+    def add(self, frame: Frame) -> ActionResult | None:
+        """Take the next frame; returns the result once the answer is complete."""
+        if self.response is None and frame.response is not None:
+            self.response = frame
+            if (frame.get("EventList") or "").lower() == "start":
+                return None
+            return ActionResult(frame, tuple(self.events))
+        self.events.append(frame)
+        if self.response is not None and _ends_list(frame):
+            return ActionResult(self.response, tuple(self.events))
+        return None
+
+
+def encode_action(fields: Mapping[str, str | Sequence[str]]) -> bytes:
+    """An action frame: one ``Key: value`` line per value (lists repeat the key), blank line.
+
+    Raises ValueError for a key or value with a line break (that would inject a header).
+    """
+    lines: list[str] = []
+    for key, value in _items(fields):
+        if not key or any(ch in key for ch in ":\r\n") or any(ch in value for ch in "\r\n"):
+            raise ValueError(f"AMI header {key!r} or its value has a line break or colon")
+        lines.append(f"{key}: {value}\r\n")
+    return ("".join(lines) + "\r\n").encode("utf-8")
+
+
+def _items(fields: Mapping[str, str | Sequence[str]]) -> Iterator[tuple[str, str]]:
+    for key, value in fields.items():
+        if isinstance(value, str):
+            yield key, value
+        else:
+            for item in value:
+                yield key, item

@@ -1,0 +1,271 @@
+"""The AMI listener: Asterisk's events in; the call log, what follows a call and the screen
+pops out.
+
+One consumer (the AmiClient's) feeds every event, in order, to the pure `Tracker`. A changed
+call is marked dirty; one writer task saves the dirty calls in batches on one database thread,
+in order, with what follows an ended call (callback or ticket draft) in the same transaction,
+and retries a failed batch. Pops are published as the tracker emits them, the ringing ones
+with the caller's contract summary. On every (re)login `resync` asks Asterisk which channels
+are live and closes, from queue_log and the CDRs, the calls that ended unseen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.config import Settings
+from callcenter.domain.calls import Call, CallState, Pop, PopKind, Tracker
+from callcenter.domain.reconcile import (
+    LiveChannel,
+    adopt_live,
+    close_from_records,
+    parse_cdr_csv,
+    parse_duration,
+    parse_queue_log,
+)
+from callcenter.pbx.ami import AmiClient, AmiError, ConnectionEvent
+from callcenter.pbx.frames import Frame
+from callcenter.pbx.popinfo import pop_payload
+from callcenter.pbx.pops import PopHub
+from callcenter.store import call_log, db
+
+log = logging.getLogger(__name__)
+
+RETRY_CAP = 5.0
+
+
+class Listener:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, hub: PopHub) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.hub = hub
+        self.tracker = Tracker()
+        self.dirty: dict[str, Call] = {}
+        self.writer: asyncio.Task[None] | None = None
+        self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-log")
+        self.reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pop-info")
+        self.client: AmiClient | None = None
+        self.events = 0
+        self.written = 0
+
+    # --- events ----------------------------------------------------------------------------
+
+    async def handle(self, frame: Frame) -> None:
+        """The AmiClient's one consumer: every event, in arrival order."""
+        self.events += 1
+        update = self.tracker.feed(frame.as_dict(), frame.received_at or datetime.now(UTC))
+        if update is None:
+            return
+        self.mark(update.call)
+        for pop in update.pops:
+            self.publish(pop, update.call)
+
+    def mark(self, call: Call) -> None:
+        self.dirty[call.linkedid] = call
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write(), name="call-log-writer")
+
+    def publish(self, pop: Pop, call: Call) -> None:
+        base: dict[str, Any] = {
+            "kind": pop.kind.value,
+            "endpoint": pop.endpoint,
+            "linkedid": pop.linkedid,
+            "at": pop.at.isoformat(),
+            "caller": call.caller_raw,
+            "caller_name": call.caller_name,
+        }
+        if pop.kind is not PopKind.RINGING:
+            self.hub.publish(base)
+            return
+
+        async def with_contract() -> None:
+            loop = asyncio.get_running_loop()
+            try:
+                info = await loop.run_in_executor(self.reads, self._pop_info, call)
+            except Exception:
+                log.exception("pop info failed call=%s", call.linkedid)
+                info = {}
+            self.hub.publish({**base, **info})
+
+        asyncio.create_task(with_contract(), name=f"pop-{pop.linkedid}")  # noqa: RUF006
+
+    def _pop_info(self, call: Call) -> dict[str, Any]:
+        with self.sessions() as session:
+            return pop_payload(session, call, self.settings.region)
+
+    # --- the call log ----------------------------------------------------------------------
+
+    async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.dirty:
+            batch = list(self.dirty.values())
+            self.dirty.clear()
+            delay = 0.1
+            while True:
+                try:
+                    await loop.run_in_executor(self.db, self._write_batch, batch)
+                    self.written += len(batch)
+                    break
+                except Exception as exc:
+                    log.warning(
+                        "call log write failed calls=%d error=%r; retrying", len(batch), exc
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_CAP)
+                    # Newer states of the same calls replace the failed ones.
+                    batch = [self.dirty.pop(c.linkedid, c) for c in batch]
+
+    def _write_batch(self, calls: list[Call]) -> None:
+        window = timedelta(minutes=self.settings.callback_window_min)
+        with db.transaction(self.sessions) as session:
+            for call in calls:
+                call_log.save_call(session, call)
+                if call.state is CallState.ENDED:
+                    call_log.follow_up(session, call, self.settings.region, window)
+                    log.info(
+                        "call ended call=%s caller=%r outcome=%s route=%s operator=%s",
+                        call.linkedid,
+                        call.caller_raw,
+                        call.outcome,
+                        call.route,
+                        call.operator,
+                    )
+
+    async def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every change so far is written."""
+        async with asyncio.timeout(timeout):
+            while self.dirty or (self.writer is not None and not self.writer.done()):
+                if self.writer is not None and not self.writer.done():
+                    await asyncio.shield(self.writer)
+                elif self.dirty:
+                    self.mark(next(iter(self.dirty.values())))
+
+    # --- gaps --------------------------------------------------------------------------------
+
+    async def on_state(self, event: ConnectionEvent) -> None:
+        log.info("ami %s at=%s %s", event.state, event.at.isoformat(), event.detail)
+
+    async def adopt_unfinished(self) -> None:
+        """At start: follow the calls an earlier run left unfinished in the log."""
+        loop = asyncio.get_running_loop()
+        calls = await loop.run_in_executor(self.db, self._unfinished)
+        for call in calls:
+            self.tracker.adopt(call)
+        if calls:
+            log.info("following %d unfinished call(s) from the log", len(calls))
+
+    def _unfinished(self) -> list[Call]:
+        with self.sessions() as session:
+            return call_log.unfinished_calls(session)
+
+    async def resync(self) -> None:
+        """After every login: reconcile what happened while nobody was listening."""
+        if self.client is None:
+            return
+        now = datetime.now(UTC)
+        try:
+            listing = await self.client.action({"Action": "CoreShowChannels"})
+        except AmiError as exc:
+            log.error("resync: CoreShowChannels failed error=%r", exc)
+            return
+        live: dict[str, list[LiveChannel]] = {}
+        for item in listing.items:
+            channel = _live_channel(item)
+            if channel is not None:
+                live.setdefault(channel.linkedid, []).append(channel)
+        gone = [c for lid, c in self.tracker.calls.items() if lid not in live]
+        if gone:
+            queue_log, cdrs = await asyncio.get_running_loop().run_in_executor(
+                self.reads, self._records
+            )
+            for call in gone:
+                self.tracker.forget(call.linkedid)
+                closed = close_from_records(call, queue_log, cdrs, now)
+                log.info(
+                    "resync: call=%s ended during the gap outcome=%s", call.linkedid, closed.outcome
+                )
+                self.mark(closed)
+        for linkedid, channels in live.items():
+            if not any(c.uniqueid == linkedid for c in channels):
+                continue  # not an inbound call's legs (e.g. a stray operator channel)
+            known = self.tracker.calls.get(linkedid)
+            adopted = adopt_live(linkedid, channels, now, known)
+            if adopted != known:
+                self.tracker.adopt(adopted)
+                self.mark(adopted)
+        log.info("resync done live=%d closed=%d", len(live), len(gone))
+
+    def _records(self) -> tuple[list[Any], list[Any]]:
+        folder = Path(self.settings.asterisk_log_dir)
+        return (
+            parse_queue_log(_read(folder / "queue_log")),
+            parse_cdr_csv(_read(folder / "cdr-custom" / "Master.csv")),
+        )
+
+    async def close(self) -> None:
+        await self.flush()
+        self.db.shutdown(wait=True)
+        self.reads.shutdown(wait=True)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        log.warning("resync: %s not found; calls ended in the gap close without it", path)
+        return ""
+
+
+def _live_channel(frame: Frame) -> LiveChannel | None:
+    if frame.event != "CoreShowChannel":
+        return None
+    uniqueid, linkedid = frame.get("Uniqueid") or "", frame.get("Linkedid") or ""
+    if not uniqueid or not linkedid:
+        return None
+    return LiveChannel(
+        channel=frame.get("Channel") or "",
+        uniqueid=uniqueid,
+        linkedid=linkedid,
+        application=frame.get("Application") or "",
+        seconds=parse_duration(frame.get("Duration") or ""),
+        caller_num=frame.get("CallerIDNum") or "",
+        caller_name=frame.get("CallerIDName") or "",
+        exten=frame.get("Exten") or "",
+        bridged=bool(frame.get("BridgeId")),
+    )
+
+
+async def run_listener(
+    settings: Settings, stop: asyncio.Event, hub: PopHub, record: Path | None = None
+) -> Listener:
+    """Listen until `stop` is set; returns the listener (its counters) when done."""
+    engine = db.make_engine(settings.database_url)
+    listener = Listener(db.sessions(engine), settings, hub)
+    await listener.adopt_unfinished()
+    client = AmiClient.from_settings(
+        settings,
+        handler=listener.handle,
+        on_login=listener.resync,
+        on_state=listener.on_state,
+        record=record,
+    )
+    listener.client = client
+    runner = asyncio.create_task(client.run(), name="ami-client")
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            runner.result()  # AmiAuthError after the bounded retries
+    finally:
+        stopper.cancel()
+        await client.close()
+        await listener.close()
+        engine.dispose()
+    return listener

@@ -1,0 +1,60 @@
+"""Running the services in one event loop: `callcenter serve` (all), `agi`, `listen`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from callcenter.config import Settings
+from callcenter.pbx.pops import PgPopBridge, PopHub
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def pop_hub(settings: Settings) -> tuple[PopHub, PgPopBridge | None]:
+    hub = PopHub()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        return hub, None
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    hub.bridge = PgPopBridge(conninfo, hub)
+    return hub, hub.bridge
+
+
+async def run_parts(
+    settings: Settings, *, agi: bool, listen: bool, record: Path | None = None
+) -> None:
+    """Run the chosen parts until SIGINT/SIGTERM; a part that fails stops the others."""
+    from callcenter.pbx.listener import run_listener  # noqa: PLC0415
+    from dialplan.main import run_agi  # noqa: PLC0415  (the AGI side loads on demand)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    hub, bridge = pop_hub(settings)
+    jobs: list[Callable[[], Coroutine[Any, Any, object]]] = []
+    if agi:
+        jobs.append(lambda: run_agi(settings, stop))
+    if listen:
+        jobs.append(lambda: run_listener(settings, stop, hub, record))
+    if bridge is not None:
+        jobs.append(lambda: bridge.run(stop))
+    tasks: list[asyncio.Task[object]] = [asyncio.create_task(job()) for job in jobs]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)

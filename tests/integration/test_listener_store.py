@@ -1,0 +1,197 @@
+"""The AMI listener's writing side on a real SQLite file and a real PostgreSQL server:
+events in (built as the real Asterisk sends them), call log, callbacks and ticket drafts out.
+Recorded real streams are replayed in tests/unit/pbx/test_replay.py; live calls in
+tests/integration/test_calls_asterisk.py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from callcenter.config import Settings
+from callcenter.domain.contract_csv import parse_contracts
+from callcenter.pbx.frames import Frame
+from callcenter.pbx.listener import Listener
+from callcenter.pbx.pops import ALL, PopHub
+from callcenter.store import call_log, db, migrate
+from callcenter.store import repositories as repo
+from callcenter.store.models import CallbackRow, CallRow, TicketRow
+
+CSV = (
+    "number,customer,plan,billing,paid_from,paid_until,product,site_url,phones,email,"
+    "accepted_at,daily_units\n"
+    "A-1,Zakład Łódź,phone,yearly,2020-01-01,2099-12-31,SmodCMS,https://a.example.pl,"
+    "601 234 567,a@a.pl,2019-12-20T10:15:00,\n"
+)
+# Tuesday 2026-11-24 09:00 Warsaw (08:00 UTC)
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC).timestamp()
+
+
+def frame(name: str, t: float, lid: str, **fields: str) -> Frame:
+    pairs = {"Event": name, "Timestamp": f"{T0 + t:.6f}", "Uniqueid": lid, "Linkedid": lid}
+    pairs.update(fields)
+    return Frame.of(*pairs.items(), received_at=datetime.now(UTC))
+
+
+def queued_call(lid: str, caller: str = "+48601234567", route: str = "queue") -> list[Frame]:
+    return [
+        frame(
+            "Newchannel",
+            0,
+            lid,
+            Channel="PJSIP/trunk-0000000a",
+            CallerIDNum=caller,
+            CallerIDName="Zażółć Gęślą",
+            Exten="800",
+        ),
+        frame(
+            "UserEvent",
+            1,
+            lid,
+            UserEvent="CallcenterDecision",
+            Route=route,
+            Reason="covered" if route == "queue" else "outside_hours",
+            Call=lid,
+        ),
+        frame("QueueCallerJoin", 2, lid, Queue="support", Position="1"),
+        frame("AgentCalled", 2.1, lid, Interface="PJSIP/op1", DestChannel="PJSIP/op1-0000000b"),
+    ]
+
+
+class Env:
+    def __init__(self, listener: Listener, hub: PopHub) -> None:
+        self.listener, self.hub = listener, hub
+
+    async def feed(self, frames: list[Frame]) -> None:
+        for f in frames:
+            await self.listener.handle(f)
+        await self.listener.flush()
+
+    def count(self, model: type) -> int:
+        with self.listener.sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+    def call(self, lid: str) -> CallRow:
+        with self.listener.sessions() as s:
+            row = call_log.call_row(s, lid)
+            assert row is not None
+            _ = row.rings
+            return row
+
+
+@pytest_asyncio.fixture
+async def env(database_url: str) -> AsyncIterator[Env]:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    with db.transaction(db.sessions(engine)) as s:
+        repo.import_contracts(s, parse_contracts(CSV), datetime.now(UTC))
+    hub = PopHub()
+    listener = Listener(db.sessions(engine), Settings(database_url=database_url), hub)
+    yield Env(listener, hub)
+    await listener.close()
+    engine.dispose()
+
+
+async def test_an_answered_call_is_logged_once_with_a_ticket_draft(env: Env) -> None:
+    lid = "1764000000.1"
+    events = [
+        *queued_call(lid),
+        frame("AgentConnect", 6, lid, Interface="PJSIP/op1", HoldTime="4", RingTime="4"),
+        frame("Hangup", 30, lid, Channel="PJSIP/trunk-0000000a"),
+    ]
+    await env.feed(events)
+    await env.feed(events)  # replayed: the same log
+    assert env.count(CallRow) == 1
+    row = env.call(lid)
+    assert (row.outcome, row.operator, row.wait_s, row.talk_s) == ("answered", "op1", 4.0, 24.0)
+    assert row.caller_e164 == "+48601234567"
+    assert [(r.endpoint, r.result) for r in row.rings] == [("op1", "answered")]
+    with env.listener.sessions() as s:
+        drafts = s.scalars(select(TicketRow).where(TicketRow.call_id == row.id)).all()
+        assert [(t.status, t.operator) for t in drafts] == [("draft", "op1")]
+        assert repo.requests(s, ["A-1"]) == []  # a draft uses no allowance
+
+
+async def test_a_covered_callers_missed_calls_share_one_callback(env: Env) -> None:
+    first, second = "1764000100.1", "1764000200.1"
+    await env.feed(
+        [
+            *queued_call(first),
+            frame("QueueCallerAbandon", 9, first, HoldTime="7"),
+            frame("Hangup", 9, first, Channel="PJSIP/trunk-0000000a"),
+        ]
+    )
+    second_call = [
+        frame(
+            f.event or "",
+            600 + float(f.get("Timestamp", "0") or 0) - T0,
+            second,
+            **{
+                k: v
+                for k, v in f.as_dict().items()
+                if k not in ("Event", "Timestamp", "Uniqueid", "Linkedid")
+            },
+        )
+        for f in queued_call(second)
+    ]
+    await env.feed([*second_call, frame("Hangup", 700, second, Channel="PJSIP/trunk-0000000a")])
+    assert env.call(first).outcome == "abandoned"
+    assert env.call(second).outcome == "unanswered"
+    with env.listener.sessions() as s:
+        [callback] = s.scalars(select(CallbackRow)).all()
+        # Missed on Tuesday 2026-11-24: due by the end of Wednesday.
+        assert callback.due_at == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+        assert callback.calls == 2
+        assert env.call(first).callback_id == env.call(second).callback_id == callback.id
+
+
+async def test_an_unknown_callers_missed_call_gets_no_callback(env: Env) -> None:
+    lid = "1764000300.1"
+    await env.feed(
+        [
+            *queued_call(lid, caller="+48699000000", route="no_contract")[:2],
+            frame("Hangup", 5, lid, Channel="PJSIP/trunk-0000000a"),
+        ]
+    )
+    assert env.call(lid).outcome == "rejected"
+    assert env.count(CallbackRow) == 0
+
+
+async def test_pops_go_to_the_rung_operator_with_the_contract(env: Env) -> None:
+    lid = "1764000400.1"
+    with env.listener.sessions() as s, s.begin():
+        repo.record_decision(
+            s,
+            repo.CallDecision(
+                linkedid=lid,
+                caller_raw="+48601234567",
+                caller_name="",
+                caller_e164="+48601234567",
+                dialled="800",
+                route="queue",
+                reason="covered",
+                contract="A-1",
+                contracts=("A-1",),
+                covered=True,
+                arrived_at=datetime.now(UTC),
+                decided_at=datetime.now(UTC),
+                decision_ms=1.0,
+            ),
+        )
+    async with (
+        env.hub.subscribe("op1") as op1,
+        env.hub.subscribe("op2") as op2,
+        env.hub.subscribe(ALL) as wall,
+    ):
+        await env.feed(queued_call(lid))
+        pop = await asyncio.wait_for(op1.get(), 5)
+        assert pop["kind"] == "ringing"
+        assert pop["contract"]["customer"] == "Zakład Łódź"
+        assert pop["contract"]["allowance"]["left"] == 2
+        assert pop["contract"]["installation"]["site_url"] == "https://a.example.pl"
+        assert op2.empty()
+        assert (await wall.get())["endpoint"] == "op1"
