@@ -28,9 +28,11 @@ def candidates_for(
     return [assess(c, now, cal, requests, grants) for c in contracts]
 
 
-def route_call(session: Session, caller_id: str | None, now: datetime, region: str) -> Decision:
+def route_call(
+    session: Session, caller_id: str | None, now: datetime, region: str, presented: bool = True
+) -> Decision:
     """The routing decision for a caller ID at `now`: the one function every door calls."""
-    caller = normalise(caller_id, region)
+    caller = normalise(caller_id, region, presented=presented)
     cal = calendar(session)
     contracts = repo.contracts_for_phone(session, caller.e164) if caller.e164 else []
     return decide(caller, now, cal, candidates_for(session, contracts, now, cal))

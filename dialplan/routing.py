@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.domain.calendar import Calendar
-from callcenter.domain.phone import normalise
+from callcenter.domain.phone import normalise, presentation_restricted
 from callcenter.domain.routing import Decision
 from callcenter.domain.terms import Reason, Route
 from callcenter.services import route_call
@@ -83,16 +83,19 @@ class RoutingService:
         self.pending: asyncio.Queue[repo.CallDecision] = asyncio.Queue()
         self.writer: asyncio.Task[None] | None = None
 
-    def _decide(self, caller_id: str, now: datetime) -> Decision:
+    def _decide(self, caller_id: str, now: datetime, presented: bool) -> Decision:
         with self.sessions() as session:
-            return route_call(session, caller_id, now, self.region)
+            return route_call(session, caller_id, now, self.region, presented)
 
-    async def decide(self, caller_id: str, now: datetime) -> tuple[Decision, float]:
+    async def decide(
+        self, caller_id: str, now: datetime, presented: bool = True
+    ) -> tuple[Decision, float]:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
             decision = await asyncio.wait_for(
-                loop.run_in_executor(self.pool, self._decide, caller_id, now), self.deadline
+                loop.run_in_executor(self.pool, self._decide, caller_id, now, presented),
+                self.deadline,
             )
         except TimeoutError:
             log.error("routing past deadline=%.2fs caller=%r: fail_open", self.deadline, caller_id)
@@ -109,7 +112,8 @@ class RoutingService:
         caller_id = args[0] if args else request.get("agi_callerid")
         dialled = args[1] if len(args) > 1 else request.get("agi_extension")
         linkedid = request.get("agi_uniqueid") or f"agi-{time.time_ns()}"
-        decision, elapsed = await self.decide(caller_id, arrived)
+        presented = not presentation_restricted(request.get("agi_callingpres", "0"))
+        decision, elapsed = await self.decide(caller_id, arrived, presented)
         log.info(
             "decision call=%s caller=%r route=%s reason=%s contract=%s ms=%.1f",
             linkedid,

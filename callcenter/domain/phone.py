@@ -37,14 +37,24 @@ class CallerNumber:
         return self.kind is CallerKind.NUMBER
 
 
-def normalise(raw: str | None, region: str = "PL") -> CallerNumber:
+def presentation_restricted(callingpres: str) -> bool:
+    """Asterisk's caller presentation (`agi_callingpres`): bits 0x60 say the number is
+    prohibited (32) or unavailable (64), e.g. a carrier's P-Asserted-Identity with
+    `Privacy: id`. Such a caller withheld the number even if the PBX knows it."""
+    try:
+        return bool(int(callingpres) & 0x60)
+    except ValueError:
+        return False
+
+
+def normalise(raw: str | None, region: str = "PL", *, presented: bool = True) -> CallerNumber:
     """Turn a caller ID into a CallerNumber: E.164 when it is a valid number.
 
     Accepts national (`601 234 567`), international (`+48601234567`, `0048601234567`) and
-    country-code-without-plus (`48601234567`) forms.
+    country-code-without-plus (`48601234567`) forms. A number not `presented` is withheld.
     """
     text = (raw or "").strip()
-    if text.lower() in _WITHHELD:
+    if not presented or text.lower() in _WITHHELD:
         return CallerNumber(raw=text, kind=CallerKind.WITHHELD)
     if not _ALLOWED.match(text) or not any(c.isdigit() for c in text):
         return CallerNumber(raw=text, kind=CallerKind.INVALID)

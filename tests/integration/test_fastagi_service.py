@@ -102,6 +102,16 @@ async def test_withheld_and_unknown_callers(agi: Running) -> None:
     assert (await _until_logged(agi, "2.1")).route == "anonymous"
 
 
+async def test_a_number_presented_as_restricted_is_withheld(agi: Running) -> None:
+    """A carrier's P-Asserted-Identity with Privacy: id: the PBX knows the number, the caller
+    withheld it (agi_callingpres 32)."""
+    exchange = await call(agi.port, headers("601234567", uniqueid="2.2", callingpres=32))
+    assert (exchange.variables["CC_ROUTE"], exchange.variables["CC_REASON"]) == (
+        "anonymous",
+        "withheld",
+    )
+
+
 async def test_trap_query_string_in_the_script_still_matches_the_route(agi: Running) -> None:
     exchange = await call(agi.port, headers("601234567", script="route?lang=pl", uniqueid="3.1"))
     assert "CC_ROUTE" in exchange.variables

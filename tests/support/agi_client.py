@@ -24,6 +24,7 @@ def headers(
     name: str = "",
     extension: str = "800",
     args: tuple[str, ...] | None = None,
+    callingpres: int = 0,
 ) -> bytes:
     values = {
         "agi_network": "yes",
@@ -36,6 +37,7 @@ def headers(
         "agi_version": "22.0.0",
         "agi_callerid": caller,
         "agi_calleridname": name,
+        "agi_callingpres": str(callingpres),
         "agi_context": "from-trunk",
         "agi_extension": extension,
         "agi_priority": "2",

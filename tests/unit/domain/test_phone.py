@@ -85,3 +85,11 @@ def test_clause3_region_parameter_decides_how_national_numbers_are_read() -> Non
     assert normalise("601 234 567", region="DE").kind is CallerKind.INVALID
     # An international form does not depend on the region.
     assert normalise("+48 601 234 567", region="DE").e164 == "+48601234567"
+
+
+def test_clause3_a_restricted_presentation_is_withheld() -> None:
+    from callcenter.domain.phone import CallerKind, normalise, presentation_restricted
+
+    assert presentation_restricted("32") and presentation_restricted("67")
+    assert not presentation_restricted("0") and not presentation_restricted("junk")
+    assert normalise("601234567", presented=False).kind is CallerKind.WITHHELD
