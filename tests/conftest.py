@@ -37,6 +37,11 @@ def _pg_bin(name: str) -> str:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A real PostgreSQL server on loopback for this test session; yields its base URL."""
+    yield from start_postgres()
+
+
+def start_postgres() -> Iterator[str]:
+    """Start a PostgreSQL server on loopback, yield its base URL, stop it when closed."""
     # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
     base = Path(tempfile.mkdtemp(prefix="callcenter-pg-"))
     data = base / "data"

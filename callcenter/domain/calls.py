@@ -17,7 +17,8 @@ same log. Each transition may also return effects: the screen-pop messages for o
 When the caller's channel hangs up, the outcome is fixed: `answered` (an operator connected),
 `abandoned` (hung up while waiting in the queue), `unanswered` (left the queue without an
 operator, e.g. its timeout), `rejected` (a route other than `queue` played its message), or
-`failed` (no decision was ever published, or the queue was never reached).
+`failed` (no decision was ever published). A caller sent to the queue who hangs up before
+reaching it (during the "putting you through" prompt) has abandoned too.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Call:
     rings: tuple[Ring, ...] = ()
     abandoned: bool = False
     left_queue: datetime | None = None
+    queue_status: str = ""  # QUEUESTATUS when the queue gave up (TIMEOUT, ...)
     hangup_cause: str = ""
     outcome: Outcome | None = None
 
@@ -164,9 +166,21 @@ def _null(value: str) -> str | None:
 # --- transitions ------------------------------------------------------------------------------
 
 
+def _user_event(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
+    """Our dialplan's own events: the decision, and the queue giving up on the caller."""
+    name = event.get("UserEvent")
+    if name == "CallcenterDecision":
+        return _decided(call, event, at)
+    if name == "CallcenterQueueEnd" and call.answered is None:
+        # app_queue reports a queue timeout as QueueCallerAbandon too: this is no abandon.
+        status = event.get("Status", "") or "ended"
+        return replace(
+            call, abandoned=False, queue_status=status, left_queue=call.left_queue or at
+        ), ()
+    return call, ()
+
+
 def _decided(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    if event.get("UserEvent") != "CallcenterDecision":
-        return call, ()
     state = CallState.DECIDED if call.state is CallState.ARRIVED else call.state
     return replace(
         call,
@@ -294,7 +308,9 @@ def outcome_of(call: Call) -> Outcome:
         return Outcome.ABANDONED
     if call.queued is not None:
         return Outcome.UNANSWERED
-    if call.route is not None and call.route != "queue":
+    if call.route == "queue":
+        return Outcome.ABANDONED  # hung up while being put through, before the queue
+    if call.route is not None:
         return Outcome.REJECTED
     return Outcome.FAILED
 
@@ -303,7 +319,7 @@ _LIVE = (CallState.ARRIVED, CallState.DECIDED, CallState.QUEUED, CallState.ANSWE
 _WAITING = (CallState.ARRIVED, CallState.DECIDED, CallState.QUEUED)
 
 TRANSITIONS: dict[tuple[CallState, str], Transition] = {
-    **{(s, "UserEvent"): _decided for s in _LIVE},
+    **{(s, "UserEvent"): _user_event for s in _LIVE},
     **{(s, "QueueCallerJoin"): _queued for s in (CallState.ARRIVED, CallState.DECIDED)},
     **{(s, "AgentCalled"): _ringing for s in _WAITING},
     **{(s, "AgentRingNoAnswer"): _ring_no_answer for s in _WAITING},

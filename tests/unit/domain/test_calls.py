@@ -136,9 +136,13 @@ def test_hanging_up_in_the_queue_is_abandoned() -> None:
 
 
 def test_leaving_the_queue_without_an_operator_is_unanswered() -> None:
+    """As Asterisk 22 reports a queue timeout: QueueCallerAbandon, then our dialplan's
+    CallcenterQueueEnd, the timeout prompt, and the caller's hang-up."""
     events = [
         *queued(),
+        ev("QueueCallerAbandon", 62, Queue="support", HoldTime="60"),
         ev("QueueCallerLeave", 62, Queue="support"),
+        ev("UserEvent", 62.1, UserEvent="CallcenterQueueEnd", Status="TIMEOUT"),
         ev("Hangup", 66, Channel="PJSIP/trunk-00000001"),
     ]
     _, updates = run(events)
@@ -181,3 +185,9 @@ def test_helpers() -> None:
     assert endpoint_of("PJSIP/op3") == "op3"
     assert event_time({}, at(5)) == at(5)
     assert event_time({"Timestamp": "junk"}, at(5)) == at(5)
+
+
+def test_hanging_up_on_the_way_to_the_queue_is_abandoned() -> None:
+    _, updates = run([*arrival(), ev("Hangup", 3, Channel="PJSIP/trunk-00000001")])
+    assert updates[-1].call.outcome is Outcome.ABANDONED
+    assert updates[-1].call.missed

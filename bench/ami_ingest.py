@@ -1,0 +1,151 @@
+"""Benchmark: the AMI listener's full pipeline against panoramisk's bare parse, same stream.
+
+Run: `.venv/bin/python bench/ami_ingest.py [--copies 200] [--recording FILE] [--no-postgres]`
+
+The stream is a recording of real calls from this project's Asterisk (a fixture under
+tests/fixtures/ami/, made by `callcenter listen --record`), repeated `--copies` times with
+every Uniqueid/Linkedid made unique per copy, so each copy is a new set of calls. In one run:
+
+- baseline: the stream's bytes through panoramisk 1.4's AMIProtocol.data_received (split in
+  64 KiB reads as a socket would give them), counting the messages it dispatches: parsing only;
+- pipeline: the same bytes through our FrameParser and `Listener.handle` (the tracker, the
+  pops, the batched call-log writer with callbacks and ticket drafts) until every call is
+  written, into a fresh SQLite file and (unless --no-postgres) a PostgreSQL server that the
+  benchmark starts on loopback.
+
+Reports events/s for each, the pipeline's ratio to the bare parse, and CPU seconds per 1,000
+calls. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from callcenter.config import Settings
+from callcenter.pbx.frames import Frame, FrameParser
+from callcenter.pbx.listener import Listener
+from callcenter.pbx.pops import PopHub
+from callcenter.pbx.recording import read_recording
+from callcenter.store import db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "tests" / "fixtures" / "ami" / "answered.jsonl"
+READ = 64 * 1024
+_ID = re.compile(r"\b(\d{9,11}\.\d+)\b")
+
+
+def wire(frame: Frame) -> bytes:
+    return ("".join(f"{k}: {v}\r\n" for k, v in frame.pairs) + "\r\n").encode("utf-8")
+
+
+def stream(frames: list[Frame], copies: int) -> tuple[bytes, int, int]:
+    """The recording repeated, ids made unique per copy: (bytes, events, calls)."""
+    events = [f for f in frames if f.event]
+    calls = len(
+        {
+            f.get("Linkedid")
+            for f in events
+            if f.event == "Newchannel" and f.get("Uniqueid") == f.get("Linkedid")
+        }
+    )
+    template = b"".join(wire(f) for f in events).decode("utf-8")
+    parts = []
+    for copy in range(copies):
+        parts.append(_ID.sub(lambda m, c=copy: f"{m[1]}{c:05d}", template))
+    return "".join(parts).encode("utf-8"), len(events) * copies, calls * copies
+
+
+def chunks(data: bytes) -> Iterator[bytes]:
+    for start in range(0, len(data), READ):
+        yield data[start : start + READ]
+
+
+def bare_panoramisk(data: bytes) -> tuple[float, float, int]:
+    from panoramisk.ami_protocol import AMIProtocol
+
+    class Counter:
+        count = 0
+
+        def dispatch(self, message: object) -> None:
+            self.count += 1
+
+    protocol = AMIProtocol()
+    protocol.connection_made(transport=None)
+    factory = Counter()
+    protocol.factory = factory
+    protocol.encoding = "utf-8"
+    wall, cpu = time.perf_counter(), time.process_time()
+    for chunk in chunks(data):
+        protocol.data_received(chunk)
+    return time.perf_counter() - wall, time.process_time() - cpu, factory.count
+
+
+async def pipeline(data: bytes, url: str) -> tuple[float, float, int]:
+    engine = db.make_engine(url)
+    migrate.upgrade(engine)
+    listener = Listener(db.sessions(engine), Settings(database_url=url), PopHub())
+    parser = FrameParser()
+    handled = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    for chunk in chunks(data):
+        now = datetime.now(UTC)
+        for frame in parser.feed(chunk, now):
+            await listener.handle(frame)
+            handled += 1
+        await asyncio.sleep(0)  # let the writer run, as reads from a socket would
+    await listener.flush(timeout=600)
+    took, used = time.perf_counter() - wall, time.process_time() - cpu
+    await listener.close()
+    engine.dispose()
+    return took, used, handled
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recording", type=Path, default=DEFAULT)
+    parser.add_argument("--copies", type=int, default=200)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    data, events, calls = stream(read_recording(args.recording), args.copies)
+    print(
+        f"stream: {events} events, {calls} calls, {len(data) / 1e6:.1f} MB "
+        f"({args.recording.name} x {args.copies})"
+    )
+    wall, cpu, parsed = bare_panoramisk(data)
+    base = events / wall
+    print(f"  panoramisk bare parse : {base:10.0f} events/s  ({parsed} messages)")
+    targets = {"SQLite": None, "PostgreSQL": None}
+    with tempfile.TemporaryDirectory() as tmp:
+        targets["SQLite"] = f"sqlite:///{Path(tmp) / 'ingest.db'}"
+        server = None
+        if not args.no_postgres:
+            from tests.conftest import start_postgres  # the same server the tests start
+
+            server = start_postgres()
+            targets["PostgreSQL"] = next(server) + "/postgres"
+        for name, url in targets.items():
+            if url is None:
+                continue
+            wall, cpu, handled = asyncio.run(pipeline(data, url))
+            rate = handled / wall
+            print(
+                f"  pipeline into {name:<10}: {rate:10.0f} events/s  "
+                f"ratio {rate / base:5.1%} of bare parse  "
+                f"CPU {cpu / calls * 1000:6.2f} s per 1,000 calls"
+            )
+        if server is not None:
+            server.close()
+
+
+if __name__ == "__main__":
+    main()

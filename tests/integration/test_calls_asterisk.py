@@ -1,0 +1,454 @@
+"""Real calls through the local Asterisk 22, placed by sipp, routed by our FastAGI service
+(run as `callcenter agi` under libfaketime at a chosen Warsaw hour), followed by our AMI
+listener into a SQLite call log; faults injected on the way.
+
+Prompts are asserted from Asterisk's verbose log (see asterisk_harness.played_prompts), the
+decision from the dialplan's AMI UserEvent, and the log from `callcenter calls list --json`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asterisk_harness import (
+    AMI_ADDRESS,
+    AMI_SECRET,
+    AMI_USER,
+    AmiEvents,
+    CallerResult,
+    LocalAsterisk,
+    Operator,
+    port_accepts,
+    run_caller,
+)
+from conftest_asterisk import local_asterisk
+from listener_thread import ThreadedListener
+from services import Service, cli_json
+
+from callcenter.config import Settings
+from callcenter.store import db, migrate
+
+__all__ = ["local_asterisk"]
+
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="local Asterisk runs on Linux"),
+    pytest.mark.asterisk,
+    pytest.mark.timeout(600),
+]
+
+TUESDAY_9 = "2026-11-24 09:00:00"  # a working day, working hours (Warsaw)
+SATURDAY_10 = "2026-11-28 10:00:00"
+CSV = """number,customer,plan,billing,paid_from,paid_until,product,site_url,phones,email,accepted_at,daily_units
+L-1,Zakład Usług Łódź,phone,yearly,2026-01-01,2026-12-31,SmodCMS,https://l1.example.pl,+48601000001,l1@example.pl,2025-12-20T10:00:00,
+L-2,Ośrodek Kultury,email,yearly,2026-01-01,2026-12-31,SmodBIP,https://l2.example.pl,+48601000002,l2@example.pl,2025-12-20T10:00:00,
+L-3,Sklep Bąk,phone,monthly,2026-05-01,2026-05-31,SmodSKLEP,https://l3.example.pl,+48601000003,l3@example.pl,2026-04-30T10:00:00,
+L-4,Agencja Świt,phone,yearly,2026-01-01,2026-12-31,SmodCMS,https://l4.example.pl,+48601000004,l4@example.pl,2025-12-20T10:00:00,
+L-5,Fundacja Źródło,phone,yearly,2026-01-01,2026-12-31,SmodFM,https://l5.example.pl,+48601000005,l5@example.pl,2025-12-20T10:00:00,
+"""
+
+
+class Lab:
+    """The database, the listener and a way to run the routing service at a chosen hour."""
+
+    def __init__(self, asterisk: LocalAsterisk, workdir: Path, url: str) -> None:
+        self.asterisk = asterisk
+        self.workdir = workdir
+        self.env = {
+            "CALLCENTER_DATABASE_URL": url,
+            "CALLCENTER_ASTERISK_LOG_DIR": str(asterisk.log_dir),
+        }
+        self.listener: ThreadedListener | None = None
+
+    def agi(self, at: str, **env: str) -> Service:
+        return Service(["agi"], {**self.env, **env}, self.workdir / "agi.log", faketime=at)
+
+    def calls(self) -> list[dict[str, Any]]:
+        found = cli_json(self.env, "calls", "list")
+        assert isinstance(found, list)
+        return found
+
+    def call(self, linkedid: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The call's log entry once it has ended; it must be there exactly once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = [c for c in self.calls() if c["linkedid"] == linkedid]
+            assert len(entries) <= 1, entries
+            if entries and entries[0]["state"] == "ended":
+                return entries[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"call {linkedid} not ended in the log: {entries}")
+            time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def lab(local_asterisk: LocalAsterisk, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    workdir = tmp_path_factory.mktemp("calls")
+    url = f"sqlite:///{workdir / 'callcenter.db'}"
+    engine = db.make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    (workdir / "contracts.csv").write_text(CSV, encoding="utf-8")
+    lab = Lab(local_asterisk, workdir, url)
+    cli_json(lab.env, "contracts", "import", str(workdir / "contracts.csv"))
+    for minute in ("09:00", "09:10"):  # L-4 used today's two answers on Tuesday 2026-11-24
+        cli_json(
+            lab.env, "tickets", "add", "L-4", "--kind", "answer", "--at", f"2026-11-24T{minute}"
+        )
+    settings = Settings(
+        database_url=url, asterisk_log_dir=str(local_asterisk.log_dir),
+        ami_host=AMI_ADDRESS[0], ami_port=AMI_ADDRESS[1], ami_user=AMI_USER,
+        ami_secret=AMI_SECRET,
+    )  # fmt: skip
+    lab.listener = ThreadedListener(settings).start()
+    wait_until(lambda: lab.listener is not None and bool(lab.listener.proxy.clients), 30)
+    time.sleep(1.0)  # the first resync
+    try:
+        yield lab
+    finally:
+        lab.listener.stop()
+
+
+def wait_until(predicate: Any, timeout: float, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached in {timeout} s")
+        time.sleep(0.1)
+
+
+def decision_of(ami: AmiEvents, number: str, timeout: float = 20) -> dict[str, str]:
+    return ami.wait_for(
+        lambda f: (
+            f.get("UserEvent") == "CallcenterDecision"
+            and f.get("CallerIDNum", number) in (number, "anonymous")
+        ),
+        timeout,
+    )
+
+
+def in_background(**caller: Any) -> tuple[threading.Thread, list[CallerResult]]:
+    results: list[CallerResult] = []
+    thread = threading.Thread(target=lambda: results.append(run_caller(**caller)))
+    thread.start()
+    return thread, results
+
+
+# --- every route, reached by a real call ---------------------------------------------------
+
+ROUTES = [
+    # id, fake time, number, scenario, route, reason, prompts heard, contract
+    ("anonymous", TUESDAY_9, "+48601000001", "caller_withheld.xml", "anonymous", "withheld",
+     ["anonymous", "withheld"], ""),
+    ("closed", SATURDAY_10, "+48601000005", None, "closed", "weekend",
+     ["closed", "weekend", "next_open", "time/weekday-1", "time/day-30", "time/month-11",
+      "time/hour-08"], "L-5"),
+    ("no_contract", TUESDAY_9, "+48601000009", None, "no_contract", "unknown_number",
+     ["no_contract", "unknown_number"], ""),
+    ("email_only", TUESDAY_9, "+48601000002", None, "email_only", "email_plan",
+     ["email_only", "email_plan"], "L-2"),
+    ("expired", TUESDAY_9, "+48601000003", None, "expired", "expired", ["expired"], "L-3"),
+    ("limit_reached", TUESDAY_9, "+48601000004", None, "limit_reached", "answers_used",
+     ["limit_reached", "answers_used", "next_open", "time/weekday-3", "time/day-25",
+      "time/month-11", "time/hour-08"], "L-4"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("at", "number", "scenario", "route", "reason", "prompts", "contract"),
+    [pytest.param(*r[1:], id=r[0]) for r in ROUTES],
+)
+def test_every_route_is_reached_by_a_real_call_and_logged_once(
+    lab: Lab, at: str, number: str, scenario: str | None, route: str, reason: str,
+    prompts: list[str], contract: str,
+) -> None:  # fmt: skip
+    agi = lab.agi(at).start("fastagi listening")
+    offset = lab.asterisk.log_offset()
+    try:
+        with AmiEvents() as ami:
+            result = run_caller(
+                number=number, display_name="Zażółć Gęślą", scenario=scenario, hold_seconds=40
+            ).check()
+            decision = decision_of(ami, number)
+    finally:
+        agi.stop()
+    assert (decision["Route"], decision["Reason"], decision["AgiStatus"]) == (
+        route, reason, "SUCCESS")  # fmt: skip
+    assert decision["Contract"] == contract
+    assert result.hung_up_by == "asterisk"  # the message, then Asterisk hangs up
+    heard = lab.asterisk.played_prompts(decision["Channel"], offset)
+    assert heard == [(f"callcenter/{p}", "pl") for p in prompts]
+
+    logged = lab.call(decision["Linkedid"])
+    assert (logged["route"], logged["reason"], logged["outcome"]) == (route, reason, "rejected")
+    assert logged["caller_name"] == (
+        "Zażółć Gęślą" if route != "anonymous" else logged["caller_name"]
+    )
+    if route == "closed":  # a covered customer's missed call: a callback, due Tue 16:00
+        assert logged["covered"] is True
+        assert logged["callback"] is not None
+        [callback] = [
+            c
+            for c in cli_json(lab.env, "callbacks", "list")  # type: ignore[union-attr]
+            if c["id"] == logged["callback"]
+        ]
+        assert callback["number"] == number
+
+
+# --- the queue: answered, abandoned, unanswered ------------------------------------------
+
+
+def test_a_covered_caller_rings_operators_and_one_answers(lab: Lab) -> None:
+    agi = lab.agi(TUESDAY_9).start("fastagi listening")
+    try:
+        with (
+            AmiEvents() as ami,
+            Operator(1, "answer", ring_seconds=2.0) as op1,
+            Operator(2, "ring"),
+            Operator(3, "busy"),
+        ):
+            result = run_caller(
+                number="+48601000001", display_name="Łukasz Żak", hold_seconds=16
+            ).check()
+            decision = decision_of(ami, "+48601000001")
+            op1.wait_for_event("BYE")
+    finally:
+        agi.stop()
+    assert result.hung_up_by == "caller"
+    assert (decision["Route"], decision["Reason"], decision["Contract"]) == (
+        "queue", "covered", "L-1")  # fmt: skip
+    logged = lab.call(decision["Linkedid"])
+    assert logged["outcome"] == "answered"
+    assert logged["operator"] == "op1"
+    assert logged["caller_name"] == "Łukasz Żak"
+    assert logged["contract"] == "L-1"
+    assert 1.5 <= logged["wait_seconds"] <= 6
+    assert 3 <= logged["talk_seconds"] <= 15
+    rings = {r["operator"]: r for r in logged["rings"]}
+    assert rings["op1"]["result"] == "answered"
+    assert 1.5 <= rings["op1"]["seconds"] <= 4
+    assert rings["op2"]["result"] in ("cancelled", "no_answer")
+    assert rings["op3"]["result"] in ("busy", "no_answer")
+    # screen pops: the contract on op1's screen, only on the screens that rang
+    pops = [p for p in lab.listener.pops if p["linkedid"] == decision["Linkedid"]]  # type: ignore[union-attr]
+    ringing = [p for p in pops if p["kind"] == "ringing"]
+    assert {p["endpoint"] for p in ringing} <= {"op1", "op2", "op3"}
+    op1_pop = next(p for p in ringing if p["endpoint"] == "op1")
+    assert op1_pop["contract"]["number"] == "L-1"
+    assert op1_pop["contract"]["customer"] == "Zakład Usług Łódź"
+    assert {(p["kind"], p["endpoint"]) for p in pops} >= {("answered", "op1"), ("ended", "op1")}
+
+
+def test_abandoned_then_unanswered_calls_share_one_callback(lab: Lab) -> None:
+    """Clause 3: a covered customer's missed calls become one callback item (same caller
+    within the window)."""
+    agi = lab.agi(TUESDAY_9).start("fastagi listening")
+    lab.asterisk.cli("dialplan set global CC_QUEUE_TIMEOUT 6")
+    try:
+        with AmiEvents() as ami, Operator(1, "ring"), Operator(2, "ring"):
+            run_caller(
+                number="+48601000001",
+                display_name="Ala",
+                hold_seconds=4,
+                scenario="caller_abandon.xml",
+            ).check()
+            first = decision_of(ami, "+48601000001")
+            ami.frames.clear()
+            second_result = run_caller(
+                number="+48601000001", display_name="Ala", hold_seconds=40
+            ).check()
+            second = decision_of(ami, "+48601000001")
+    finally:
+        lab.asterisk.cli("dialplan reload")
+        agi.stop()
+    assert second_result.hung_up_by == "asterisk"  # the queue timed out
+    abandoned, unanswered = lab.call(first["Linkedid"]), lab.call(second["Linkedid"])
+    assert abandoned["outcome"] == "abandoned"
+    assert unanswered["outcome"] == "unanswered"
+    assert 5 <= unanswered["wait_seconds"] <= 9
+    assert abandoned["callback"] is not None
+    assert abandoned["callback"] == unanswered["callback"]
+    [callback] = [
+        c
+        for c in cli_json(lab.env, "callbacks", "list")  # type: ignore[union-attr]
+        if c["id"] == abandoned["callback"]
+    ]
+    assert callback["calls"] >= 2
+
+
+# --- failing open ----------------------------------------------------------------------------
+
+
+def test_routing_service_stopped_calls_fail_open_and_are_logged(lab: Lab) -> None:
+    assert not port_accepts(("127.0.0.1", 4573))
+    lab.asterisk.cli("dialplan set global CC_OPEN_TIMES 00:00-23:59")
+    lab.asterisk.cli("dialplan set global CC_OPEN_DAYS mon-sun")
+    lab.asterisk.cli("dialplan set global CC_QUEUE_TIMEOUT 5")
+    try:
+        with AmiEvents() as ami:
+            run_caller(number="+48601000001", display_name="Ala", hold_seconds=30).check()
+            decision = decision_of(ami, "+48601000001")
+    finally:
+        lab.asterisk.cli("dialplan reload")
+    assert (decision["Route"], decision["Reason"], decision["AgiStatus"]) == (
+        "queue", "fail_open", "FAILURE")  # fmt: skip
+    logged = lab.call(decision["Linkedid"])
+    assert (logged["route"], logged["reason"], logged["outcome"]) == (
+        "queue", "fail_open", "unanswered")  # fmt: skip
+    assert logged["contract"] == "L-1"  # identified by the listener afterwards
+
+
+@pytest.mark.postgres
+def test_a_slow_store_fails_open_within_the_deadline(
+    local_asterisk: LocalAsterisk, postgres_url: str, tmp_path: Path
+) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    env = {"CALLCENTER_DATABASE_URL": postgres_url, "CALLCENTER_AGI_DEADLINE": "0.5"}
+    engine = db.make_engine(postgres_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    (tmp_path / "c.csv").write_text(CSV, encoding="utf-8")
+    cli_json(env, "contracts", "import", str(tmp_path / "c.csv"))
+    agi = Service(["agi"], env, tmp_path / "agi.log", faketime=TUESDAY_9)
+    agi.start("fastagi listening")
+    plain = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+    locker = psycopg.connect(plain)
+    locker.execute("LOCK TABLE contracts, calls IN ACCESS EXCLUSIVE MODE")
+    local_asterisk.cli("dialplan set global CC_QUEUE_TIMEOUT 3")
+    try:
+        with AmiEvents() as ami:
+            run_caller(number="+48601000001", display_name="Ala", hold_seconds=20).check()
+            decision = decision_of(ami, "+48601000001")
+            arrived = ami.wait_for(
+                lambda f: (
+                    f.get("Event") == "Newchannel" and f.get("Uniqueid") == decision["Linkedid"]
+                )
+            )
+    finally:
+        locker.rollback()
+        locker.close()
+        local_asterisk.cli("dialplan reload")
+    assert (decision["Route"], decision["Reason"], decision["AgiStatus"]) == (
+        "queue",
+        "fail_open",
+        "SUCCESS",
+    )  # the service answered, in time
+    took = float(decision["Timestamp"]) - float(arrived["Timestamp"])
+    assert took < 2.0, took
+    wait_until(
+        lambda: any(
+            c["linkedid"] == decision["Linkedid"] and c["reason"] == "fail_open"
+            for c in cli_json(env, "calls", "list")
+        ),
+        30,
+        "logged after unlock",
+    )  # type: ignore[union-attr]
+    agi.stop()
+
+
+# --- faults during calls ---------------------------------------------------------------------
+
+
+def _restart(asterisk: LocalAsterisk) -> None:
+    asterisk.stop()
+    asterisk.start()
+
+
+@pytest.mark.parametrize("moment", ["queued", "answered"])
+def test_asterisk_restarted_during_a_call(lab: Lab, moment: str) -> None:
+    agi = lab.agi(TUESDAY_9).start("fastagi listening")
+    behaviour = "answer" if moment == "answered" else "ring"
+    try:
+        with AmiEvents() as ami, Operator(1, behaviour, ring_seconds=1.0):  # type: ignore[arg-type]
+            thread, _ = in_background(
+                number="+48601000001", display_name="Ala", hold_seconds=60, timeout=90
+            )
+            decision = decision_of(ami, "+48601000001")
+            event = "AgentConnect" if moment == "answered" else "AgentCalled"
+            ami.wait_for(
+                lambda f: f.get("Event") == event and f.get("Linkedid") == decision["Linkedid"], 20
+            )
+            time.sleep(2)
+            _restart(lab.asterisk)
+            thread.join(120)
+    finally:
+        agi.stop()
+    wait_until(lambda: bool(lab.listener.proxy.clients), 60, "listener back")  # type: ignore[union-attr]
+    logged = lab.call(decision["Linkedid"], timeout=60)
+    assert logged["outcome"] == ("answered" if moment == "answered" else "unanswered") or (
+        moment == "queued" and logged["outcome"] == "abandoned"
+    )
+    if moment == "answered":
+        assert logged["operator"] == "op1"
+        assert logged["talk_seconds"] > 0
+
+
+def test_ami_cut_for_a_few_seconds_the_call_is_closed_from_asterisks_records(lab: Lab) -> None:
+    listener = lab.listener
+    assert listener is not None
+    agi = lab.agi(TUESDAY_9).start("fastagi listening")
+    try:
+        with AmiEvents() as ami, Operator(1, "answer", ring_seconds=1.0):
+            thread, results = in_background(
+                number="+48601000001", display_name="Ala", hold_seconds=14
+            )
+            decision = decision_of(ami, "+48601000001")
+            ami.wait_for(
+                lambda f: (
+                    f.get("Event") == "QueueCallerJoin"
+                    and f.get("Linkedid") == decision["Linkedid"]
+                ),
+                10,
+            )
+            listener.call_soon(listener.proxy.cut, 15.0)  # the whole call happens in the gap
+            thread.join(60)
+            results[0].check()
+    finally:
+        agi.stop()
+    logged = lab.call(decision["Linkedid"], timeout=60)
+    assert logged["outcome"] == "answered"
+    assert logged["operator"] == "op1"
+    assert logged["talk_seconds"] is not None and logged["talk_seconds"] >= 2
+
+
+def test_malformed_frames_are_logged_and_skipped(lab: Lab) -> None:
+    listener = lab.listener
+    assert listener is not None
+    agi = lab.agi(TUESDAY_9).start("fastagi listening")
+    junk = b"this is not a header\r\nEvent: Hangup\r\nUniqueid\r\n\r\n\xff\xfe\r\n\r\n"
+    try:
+        with AmiEvents() as ami:
+            thread, _ = in_background(number="+48601000009", display_name="Ala", hold_seconds=30)
+            decision = decision_of(ami, "+48601000009")
+            listener.call_soon(listener.proxy.inject, junk)
+            thread.join(60)
+    finally:
+        agi.stop()
+    logged = lab.call(decision["Linkedid"])
+    assert (logged["route"], logged["outcome"]) == ("no_contract", "rejected")
+
+
+def test_a_wrong_ami_password_is_a_clear_error(lab: Lab) -> None:
+    listen = Service(
+        ["listen"], {**lab.env, "CALLCENTER_AMI_SECRET": "wrong"}, lab.workdir / "listen-wrong.log"
+    )
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="AMI login refused"):
+        listen.start("never printed", timeout=90)
+    assert time.monotonic() - started < 90
+    assert listen.stop() != 0
+    assert "s3cr3t" not in listen.text()  # the secret is never logged
+
+
+def test_every_call_placed_is_in_the_log_exactly_once(lab: Lab) -> None:
+    calls = lab.calls()
+    ids = [c["linkedid"] for c in calls]
+    assert len(ids) == len(set(ids))
+    assert all(c["state"] == "ended" for c in calls), [c for c in calls if c["state"] != "ended"]
