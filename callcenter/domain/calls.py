@@ -279,9 +279,16 @@ def _close_rings(call: Call, at: datetime, kind: PopKind) -> Effects:
     )
 
 
+_USER_BUSY = "17"  # Q.850 cause: app_queue reports a busy member as NOANSWER, RingTime 0
+
+
 def _hangup(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     if event.get("Uniqueid") != call.linkedid:
-        return call, ()  # an operator's leg: the call goes on until the caller's ends
+        # An operator's leg: the call goes on until the caller's ends. Its cause tells a
+        # busy operator from one who did not answer.
+        if event.get("Cause") == _USER_BUSY:
+            return _mark_busy(call, endpoint_of(event.get("Channel", ""))), ()
+        return call, ()
     pops = list(_close_rings(call, at, PopKind.MISSED))
     rings = tuple(
         replace(r, result=RingResult.CANCELLED, seconds=(at - r.started).total_seconds())
@@ -299,6 +306,16 @@ def _hangup(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
         hangup_cause=event.get("Cause-txt", "") or event.get("Cause", ""),
     )
     return replace(ended, outcome=outcome_of(ended)), tuple(pops)
+
+
+def _mark_busy(call: Call, endpoint: str) -> Call:
+    rings = list(call.rings)
+    for i in range(len(rings) - 1, -1, -1):
+        if rings[i].endpoint == endpoint:
+            if rings[i].result in (RingResult.RINGING, RingResult.NO_ANSWER):
+                rings[i] = replace(rings[i], result=RingResult.BUSY, seconds=0.0)
+            break
+    return replace(call, rings=tuple(rings))
 
 
 def outcome_of(call: Call) -> Outcome:

@@ -121,6 +121,18 @@ def test_a_busy_operator_is_recorded_from_dial_end() -> None:
     assert updates[-1].call.rings[0].result is RingResult.BUSY
 
 
+def test_a_busy_operator_as_asterisk_22_reports_it() -> None:
+    """NOANSWER with RingTime 0, then the operator's leg hangs up with cause 17 (busy)."""
+    events = [
+        *queued(),
+        ev("DialEnd", 2.3, DestChannel="PJSIP/op1-00000002", DialStatus="NOANSWER"),
+        ev("AgentRingNoAnswer", 2.3, Interface="PJSIP/op1", RingTime="0"),
+        ev("Hangup", 2.3, Uniqueid="1764500002.11", Channel="PJSIP/op1-00000002", Cause="17"),
+    ]
+    _, updates = run(events)
+    assert updates[-1].call.rings[0].result is RingResult.BUSY
+
+
 def test_hanging_up_in_the_queue_is_abandoned() -> None:
     events = [
         *queued(),
