@@ -87,7 +87,10 @@ class Frame:
 
     def as_dict(self) -> dict[str, str]:
         """Keys as sent; a repeated key keeps its first value (see `get_all`)."""
-        result: dict[str, str] = {}
+        result = dict(self.pairs)
+        if len(result) == len(self.pairs):
+            return result
+        result = {}  # a repeated key: dict() kept its last value
         for k, v in self.pairs:
             result.setdefault(k, v)
         return result
@@ -110,8 +113,21 @@ class Frame:
         return " ".join(parts) or f"keys={[k for k, _ in self.pairs[:5]]}"
 
 
+# One well-formed `Key: value` line; keys have no space or colon. Used for the fast path.
+_PAIR = re.compile(r"^([^\s:]+):[ ]?(.*?)\r?$", re.MULTILINE)
+
+
 def parse_lines(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     """The pairs and the malformed lines of one decoded frame (without its blank line)."""
+    if not text.startswith("Response: Follows"):
+        # Fast path: every line a pair (how Asterisk writes its frames); else line by line.
+        found = _PAIR.findall(text)
+        if len(found) == text.count("\n") + 1 and "\r\r" not in text:
+            return tuple(found), ()
+    return _parse_lines_slowly(text)
+
+
+def _parse_lines_slowly(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     pairs: list[tuple[str, str]] = []
     malformed: list[str] = []
     lines = [line.removesuffix("\r") for line in text.split("\n")]
@@ -177,14 +193,26 @@ class FrameParser:
         frames: list[Frame] = []
         if self._at_start and not self._take_greeting():
             return frames
+        start = 0  # frames are cut at offsets; the buffer is shortened once per feed
+        buffer = self._buffer
+        # Asterisk ends every line with CRLF: then a frame ends exactly at CRLF CRLF, and a
+        # plain search finds it; other line ends go through the regular expression.
+        crlf_only = buffer.count(b"\n") == buffer.count(b"\r\n")
         while True:
-            end = _END_OF_FRAME.search(self._buffer, self._scan_from)
-            if end is None:
+            at_from = max(start, self._scan_from)
+            if crlf_only:
+                found = buffer.find(b"\r\n\r\n", at_from)
+                span = None if found < 0 else (found, found + 4)
+            else:
+                match = _END_OF_FRAME.search(buffer, at_from)
+                span = None if match is None else match.span()
+            if span is None:
+                del self._buffer[:start]
                 self._scan_from = max(0, len(self._buffer) - (_LONGEST_TERMINATOR - 1))
                 self._bound_partial_frame(frames, at)
                 return frames
-            raw = bytes(self._buffer[: end.start()])
-            del self._buffer[: end.end()]
+            raw = bytes(buffer[start : span[0]])
+            start = span[1]
             self._scan_from = 0
             if self._discarding:
                 self._discarding = False

@@ -39,6 +39,7 @@ from callcenter.store import call_log, db
 log = logging.getLogger(__name__)
 
 RETRY_CAP = 5.0
+GATHER = 0.05  # seconds the writer waits for more changes before a batch
 
 
 class Listener:
@@ -54,6 +55,7 @@ class Listener:
         self.client: AmiClient | None = None
         self.events = 0
         self.written = 0
+        self._pop_infos: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     # --- events ----------------------------------------------------------------------------
 
@@ -85,14 +87,22 @@ class Listener:
             self.hub.publish(base)
             return
 
-        async def with_contract() -> None:
+        # Every operator the queue rings for this call gets the same contract summary:
+        # read it once per call.
+        info = self._pop_infos.get(call.linkedid)
+        if info is None:
             loop = asyncio.get_running_loop()
+            info = loop.run_in_executor(self.reads, self._pop_info, call)
+            self._pop_infos[call.linkedid] = info
+            info.add_done_callback(lambda _: self._pop_infos.pop(call.linkedid, None))
+
+        async def with_contract() -> None:
             try:
-                info = await loop.run_in_executor(self.reads, self._pop_info, call)
+                found = await asyncio.shield(info)
             except Exception:
                 log.exception("pop info failed call=%s", call.linkedid)
-                info = {}
-            self.hub.publish({**base, **info})
+                found = {}
+            self.hub.publish({**base, **found})
 
         asyncio.create_task(with_contract(), name=f"pop-{pop.linkedid}")  # noqa: RUF006
 
@@ -105,6 +115,8 @@ class Listener:
     async def _write(self) -> None:
         loop = asyncio.get_running_loop()
         while self.dirty:
+            # Let the changes of a burst of events gather: one write per call, not per event.
+            await asyncio.sleep(GATHER)
             batch = list(self.dirty.values())
             self.dirty.clear()
             delay = 0.1
@@ -125,10 +137,11 @@ class Listener:
     def _write_batch(self, calls: list[Call]) -> None:
         window = timedelta(minutes=self.settings.callback_window_min)
         with db.transaction(self.sessions) as session:
+            rows = call_log.save_calls(session, calls)
             for call in calls:
-                call_log.save_call(session, call)
                 if call.state is CallState.ENDED:
-                    call_log.follow_up(session, call, self.settings.region, window)
+                    row = rows[call.linkedid]
+                    call_log.follow_up(session, call, self.settings.region, window, row)
                     log.info(
                         "call ended call=%s caller=%r outcome=%s route=%s operator=%s",
                         call.linkedid,

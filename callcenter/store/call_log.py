@@ -24,7 +24,25 @@ def _row(session: Session, linkedid: str) -> CallRow | None:
 def save_call(session: Session, call: Call) -> CallRow:
     """Insert or update the call's entry (keyed by Linkedid). Writing the same value twice
     changes nothing, so a replayed stream gives the same log."""
-    row = _row(session, call.linkedid)
+    row = _update(_row(session, call.linkedid), call, session)
+    session.flush()
+    return row
+
+
+def save_calls(session: Session, calls: Sequence[Call]) -> dict[str, CallRow]:
+    """`save_call` for a batch: one query to find the rows, one flush to write them."""
+    linkedids = [c.linkedid for c in calls]
+    rows = {
+        r.linkedid: r
+        for r in session.scalars(select(CallRow).where(CallRow.linkedid.in_(linkedids)))
+    }
+    for call in calls:
+        rows[call.linkedid] = _update(rows.get(call.linkedid), call, session)
+    session.flush()
+    return rows
+
+
+def _update(row: CallRow | None, call: Call, session: Session) -> CallRow:
     if row is None:
         row = CallRow(linkedid=call.linkedid, arrived_at=call.arrived, caller_raw=call.caller_raw)
         session.add(row)
@@ -50,7 +68,6 @@ def save_call(session: Session, call: Call) -> CallRow:
     row.hangup_cause = call.hangup_cause
     if [_ring_tuple(r) for r in row.rings] != [_ring_tuple(r) for r in _ring_rows(call.rings)]:
         row.rings = _ring_rows(call.rings)
-    session.flush()
     return row
 
 
@@ -108,10 +125,16 @@ class FollowUp:
     ticket_id: int | None
 
 
-def follow_up(session: Session, call: Call, region: str, callback_window: timedelta) -> FollowUp:
+def follow_up(
+    session: Session,
+    call: Call,
+    region: str,
+    callback_window: timedelta,
+    row: CallRow | None = None,
+) -> FollowUp:
     """What follows an ended call (idempotent): a callback for a covered customer's missed
     call, due by the end of the next working day, or a ticket draft for an answered call."""
-    row = _row(session, call.linkedid)
+    row = row or _row(session, call.linkedid)
     if row is None or call.state is not CallState.ENDED:
         return FollowUp(None, None)
     if row.decided_at is None or row.reason == "fail_open":
