@@ -54,6 +54,29 @@ async def load(
     return times
 
 
+async def paced(
+    port: int, script: str, callers: list[str], concurrent: int, rounds: int, gap: float
+) -> list[float]:
+    """`concurrent` callers, each asking `rounds` times with a random pause (mean `gap` s)
+    between: calls arriving spread out, as on a line with that many calls in progress."""
+    rng = random.Random(5)
+
+    async def one(i: int) -> list[float]:
+        got = []
+        for r in range(rounds):
+            await asyncio.sleep(rng.expovariate(1 / gap))
+            got.append(
+                await timed(
+                    port, script, callers[(i * rounds + r) % len(callers)], f"{script}.p{i}.{r}"
+                )
+            )
+        return got
+
+    return [
+        t for chunk in await asyncio.gather(*(one(i) for i in range(concurrent))) for t in chunk
+    ]
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
@@ -90,22 +113,33 @@ async def run(args: argparse.Namespace, url: str) -> None:
     callers = [phone(rng.randint(1, args.contracts)) for _ in range(n)]
     await load(port, "baseline", callers, args.concurrent, 2)  # warm up
     await load(port, "route", callers, args.concurrent, 2)
-    base = await load(port, "baseline", callers, args.concurrent, args.rounds)
-    real = await load(port, "route", callers, args.concurrent, args.rounds)
+    modes = {
+        f"burst: {args.concurrent} requests at the same instant, {args.rounds} times": (
+            await load(port, "baseline", callers, args.concurrent, args.rounds),
+            await load(port, "route", callers, args.concurrent, args.rounds),
+        ),
+        f"paced: {args.concurrent} callers, a request every {args.gap * 1000:.0f} ms each "
+        "on average": (
+            await paced(port, "baseline", callers, args.concurrent, args.rounds, args.gap),
+            await paced(port, "route", callers, args.concurrent, args.rounds, args.gap),
+        ),
+    }
     child.stdin.close()
     await asyncio.wait_for(child.wait(), 60)
-    print(f"{n} requests, {args.concurrent} at a time, {args.contracts} contracts (SQLite)")
-    for name, values in (("baseline (one variable)", base), ("route (decide + log)", real)):
+    print(f"{n} requests per mode, {args.contracts} contracts (SQLite)")
+    for mode, (base, real) in modes.items():
+        print(mode)
+        for name, values in (("baseline (one variable)", base), ("route (decide + log)", real)):
+            print(
+                f"  {name:>24}: p50 {pct(values, 0.5):7.2f} ms  p99 {pct(values, 0.99):7.2f} ms"
+                f"  mean {statistics.mean(values) * 1000:7.2f} ms"
+            )
         print(
-            f"  {name:>24}: p50 {pct(values, 0.5):7.2f} ms  p99 {pct(values, 0.99):7.2f} ms"
-            f"  mean {statistics.mean(values) * 1000:7.2f} ms"
+            f"  overhead over baseline: p50 {pct(real, 0.5) - pct(base, 0.5):+.2f} ms  "
+            f"p99 {pct(real, 0.99) - pct(base, 0.99):+.2f} ms  "
+            f"(ratio p50 {pct(real, 0.5) / pct(base, 0.5):.2f}x, "
+            f"p99 {pct(real, 0.99) / pct(base, 0.99):.2f}x)"
         )
-    print(
-        f"  overhead over baseline: p50 {pct(real, 0.5) - pct(base, 0.5):+.2f} ms  "
-        f"p99 {pct(real, 0.99) - pct(base, 0.99):+.2f} ms  "
-        f"(ratio p50 {pct(real, 0.5) / pct(base, 0.5):.2f}x, "
-        f"p99 {pct(real, 0.99) / pct(base, 0.99):.2f}x)"
-    )
 
 
 def main() -> None:
@@ -113,6 +147,7 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--contracts", type=int, default=10_000)
+    parser.add_argument("--gap", type=float, default=0.5, help="paced mode: mean pause, s")
     parser.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:

@@ -8,6 +8,8 @@ decision from the dialplan's AMI UserEvent, and the log from `callcenter calls l
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sys
 import threading
 import time
@@ -301,6 +303,40 @@ def test_routing_service_stopped_calls_fail_open_and_are_logged(lab: Lab) -> Non
     assert (logged["route"], logged["reason"], logged["outcome"]) == (
         "queue", "fail_open", "unanswered")  # fmt: skip
     assert logged["contract"] == "L-1"  # identified by the listener afterwards
+
+
+def test_a_caller_who_hangs_up_before_any_decision_is_failed(lab: Lab) -> None:
+    """The routing service accepts and never answers; the caller hangs up before the
+    dialplan's AGI timeout: no decision was ever published, the outcome is `failed`."""
+    stalled: list[socket.socket] = []
+    server = socket.create_server(("127.0.0.1", 4573))
+    server.settimeout(30)
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            stalled.append(server.accept()[0])  # read nothing, answer nothing
+
+    acceptor = threading.Thread(target=accept)
+    acceptor.start()
+    try:
+        with AmiEvents() as ami:
+            run_caller(
+                number="+48601000001",
+                display_name="Ala",
+                hold_seconds=2,
+                scenario="caller_abandon.xml",
+            ).check()
+            new = ami.wait_for(
+                lambda f: f.get("Event") == "Newchannel" and f.get("Uniqueid") == f.get("Linkedid"),
+                10,
+            )
+    finally:
+        acceptor.join(35)
+        for conn in stalled:
+            conn.close()
+        server.close()
+    logged = lab.call(new["Linkedid"])
+    assert (logged["route"], logged["outcome"]) == (None, "failed")
 
 
 @pytest.mark.postgres
