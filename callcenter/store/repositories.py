@@ -29,6 +29,12 @@ class NotFoundError(LookupError):
     pass
 
 
+def _audit(
+    session: Session, now: datetime, actor: str, action: str, subject: str, detail: str = ""
+) -> None:
+    session.add(AuditRow(at=now, actor=actor, action=action, subject=subject, detail=detail))
+
+
 def _contract(row: ContractRow) -> Contract:
     return Contract(
         number=row.number,
@@ -85,9 +91,7 @@ def import_contracts(
             updated += 1
             action = "contract.update"
         _fill(row, contract, customer, now)
-        session.add(
-            AuditRow(at=now, actor=actor, action=action, subject=contract.number, detail="")
-        )
+        _audit(session, now, actor, action, contract.number)
     session.flush()
     return ImportResult(
         created=created, updated=updated, unchanged=len(contracts) - created - updated
@@ -156,15 +160,7 @@ def add_closure(session: Session, closure: Closure, now: datetime, actor: str = 
     row.created_at = now
     session.add(row)
     session.flush()
-    session.add(
-        AuditRow(
-            at=now,
-            actor=actor,
-            action="closure.add",
-            subject=f"{closure.first}..{closure.last}",
-            detail=closure.note,
-        )
-    )
+    _audit(session, now, actor, "closure.add", f"{closure.first}..{closure.last}", closure.note)
     return Closure(first=row.first_day, last=row.last_day, note=row.note, id=row.id)
 
 
@@ -188,14 +184,13 @@ def add_consolidation(
     )
     session.add(row)
     session.flush()
-    session.add(
-        AuditRow(
-            at=now,
-            actor=actor,
-            action="consolidation.grant",
-            subject=grant.contract,
-            detail=f"{grant.days} day(s) onto {grant.day}",
-        )
+    _audit(
+        session,
+        now,
+        actor,
+        "consolidation.grant",
+        grant.contract,
+        f"{grant.days} day(s) onto {grant.day}",
     )
     return Consolidation(contract=grant.contract, day=row.day, days=row.days, id=row.id)
 
@@ -246,15 +241,7 @@ def add_ticket(session: Session, ticket: NewTicket, now: datetime, actor: str = 
     )
     session.add(row)
     session.flush()
-    session.add(
-        AuditRow(
-            at=now,
-            actor=actor,
-            action="ticket.add",
-            subject=ticket.contract,
-            detail=f"#{row.id} {ticket.kind}",
-        )
-    )
+    _audit(session, now, actor, "ticket.add", ticket.contract, f"#{row.id} {ticket.kind}")
     return row.id
 
 
