@@ -12,6 +12,8 @@ from dialplan.server import GuardedApplication, start_server
 
 log = logging.getLogger(__name__)
 
+SNAPSHOT_WAIT = 60.0  # seconds to load the routing inputs before serving
+
 
 async def run_agi(settings: Settings, stop: asyncio.Event) -> None:
     """Serve FastAGI until `stop` is set; then finish the calls in progress and their logs."""
@@ -20,6 +22,10 @@ async def run_agi(settings: Settings, stop: asyncio.Event) -> None:
     service = RoutingService(
         db.sessions(engine), region=settings.region, deadline=settings.agi_deadline
     )
+    follower = asyncio.create_task(service.follow_changes(stop), name="routing-snapshot")
+    async with asyncio.timeout(SNAPSHOT_WAIT):  # decide from memory from the first call on
+        while service.snapshot is None and not follower.done():
+            await asyncio.sleep(0.05)
     app = GuardedApplication()
     app.add_route("route", service.handle)
     server = await start_server(app, settings.agi_host, settings.agi_port)
@@ -27,6 +33,7 @@ async def run_agi(settings: Settings, stop: asyncio.Event) -> None:
     try:
         await stop.wait()
     finally:
+        await follower
         server.close()
         await server.wait_closed()
         if app.active:

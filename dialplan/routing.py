@@ -12,6 +12,7 @@ batches, one transaction per batch, and retries a failed batch until it is writt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +27,10 @@ from callcenter.domain.terms import Reason, Route
 from callcenter.services import route_call
 from callcenter.store import db
 from callcenter.store import repositories as repo
+from dialplan import snapshot
 from dialplan.protocol import set_variable
 from dialplan.server import AgiChannel
+from dialplan.snapshot import RoutingSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +72,56 @@ def channel_variables(decision: Decision, call_id: str) -> dict[str, str]:
 
 
 class RoutingService:
+    """Decides from an in-memory snapshot of the routing inputs (dialplan/snapshot.py) kept
+    current by `follow_changes`; while the snapshot is missing or stale (the store could
+    not be read for `stale_after` seconds) it asks the store per call, within the deadline."""
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
         region: str = "PL",
         deadline: float = 1.5,
         workers: int = 4,
+        poll: float = 0.25,
+        stale_after: float = 2.0,
     ) -> None:
         self.sessions = sessions
         self.region = region
         self.deadline = deadline
+        self.poll = poll
+        self.stale_after = stale_after
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="routing-db")
         self.pending: asyncio.Queue[repo.CallDecision] = asyncio.Queue()
         self.writer: asyncio.Task[None] | None = None
+        self.snapshot: RoutingSnapshot | None = None
+        self.fresh_at = float("-inf")  # time.monotonic() of the last successful read
+
+    # --- the in-memory snapshot --------------------------------------------------------------
+
+    def _refreshed(self) -> RoutingSnapshot:
+        with self.sessions() as session:
+            if self.snapshot is None:
+                return snapshot.load(session)
+            return snapshot.refresh(self.snapshot, session)
+
+    async def follow_changes(self, stop: asyncio.Event) -> None:
+        """Load the snapshot, then follow the store's routing changes until `stop`."""
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                self.snapshot = await loop.run_in_executor(self.pool, self._refreshed)
+                self.fresh_at = time.monotonic()
+            except Exception as exc:
+                log.warning("routing snapshot not refreshed error=%r", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.poll)
+
+    def _trusted(self) -> RoutingSnapshot | None:
+        if self.snapshot is None or time.monotonic() - self.fresh_at > self.stale_after:
+            return None
+        return self.snapshot
+
+    # --- deciding ----------------------------------------------------------------------------
 
     def _decide(self, caller_id: str, now: datetime, presented: bool) -> Decision:
         with self.sessions() as session:
@@ -91,6 +131,13 @@ class RoutingService:
         self, caller_id: str, now: datetime, presented: bool = True
     ) -> tuple[Decision, float]:
         started = time.perf_counter()
+        memory = self._trusted()
+        if memory is not None:
+            try:
+                decision = memory.decide(caller_id, now, self.region, presented)
+                return decision, (time.perf_counter() - started) * 1000
+            except Exception:
+                log.exception("routing from memory failed caller=%r: asking the store", caller_id)
         loop = asyncio.get_running_loop()
         try:
             decision = await asyncio.wait_for(

@@ -245,6 +245,24 @@ def _with_rule(decision: Decision, name: str) -> Decision:
     return replace(decision, rule=name)
 
 
+def decide_for(
+    caller: CallerNumber,
+    now: datetime,
+    calendar: Calendar,
+    contracts: Sequence[Contract],
+    requests: Sequence[Request] = (),
+    consolidations: Sequence[Consolidation] = (),
+) -> Decision:
+    """The decision from the raw inputs: the contracts naming the caller's number and their
+    requests and consolidations (every door gathers these, from the store or from memory)."""
+    return decide(
+        caller,
+        now,
+        calendar,
+        [assess(c, now, calendar, requests, consolidations) for c in contracts],
+    )
+
+
 def assess(
     contract: Contract,
     now: datetime,

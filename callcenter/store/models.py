@@ -194,3 +194,14 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoutingChangeRow(Base):
+    """A change that can alter routing decisions: a contract's data (its number) or
+    everything (NULL: an import, a closure). The routing service follows these to keep its
+    in-memory copy of the routing inputs current."""
+
+    __tablename__ = "routing_changes"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    contract: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callcenter.domain.allowance import Consolidation
@@ -21,12 +21,31 @@ from callcenter.store.models import (
     ContractPhone,
     ContractRow,
     Customer,
+    RoutingChangeRow,
     TicketRow,
 )
 
 
 class NotFoundError(LookupError):
     pass
+
+
+def changed(session: Session, now: datetime, contract: str | None = None) -> None:
+    """Note a change to the routing inputs (a contract's, or all with None)."""
+    session.add(RoutingChangeRow(contract=contract, at=now))
+
+
+def changes_since(session: Session, cursor: int) -> list[tuple[int, str | None]]:
+    rows = session.execute(
+        select(RoutingChangeRow.id, RoutingChangeRow.contract)
+        .where(RoutingChangeRow.id > cursor)
+        .order_by(RoutingChangeRow.id)
+    )
+    return [(r.id, r.contract) for r in rows]
+
+
+def last_change(session: Session) -> int:
+    return session.scalar(select(func.max(RoutingChangeRow.id))) or 0
 
 
 def _audit(
@@ -92,6 +111,8 @@ def import_contracts(
             action = "contract.update"
         _fill(row, contract, customer, now)
         _audit(session, now, actor, action, contract.number)
+    if created or updated:
+        changed(session, now)
     session.flush()
     return ImportResult(
         created=created, updated=updated, unchanged=len(contracts) - created - updated
@@ -130,9 +151,12 @@ def contract(session: Session, number: str) -> Contract:
     return _contract(row)
 
 
-def contracts(session: Session) -> list[Contract]:
-    rows = session.scalars(select(ContractRow).order_by(ContractRow.number))
-    return [_contract(row) for row in rows]
+def contracts(session: Session, numbers: Iterable[str] | None = None) -> list[Contract]:
+    """Contracts by number (all of them with None)."""
+    query = select(ContractRow).order_by(ContractRow.number)
+    if numbers is not None:
+        query = query.where(ContractRow.number.in_(list(numbers)))
+    return [_contract(row) for row in session.scalars(query)]
 
 
 def contracts_for_phone(session: Session, e164: str) -> list[Contract]:
@@ -160,6 +184,7 @@ def add_closure(session: Session, closure: Closure, now: datetime, actor: str = 
     row.created_at = now
     session.add(row)
     session.flush()
+    changed(session, now)
     _audit(session, now, actor, "closure.add", f"{closure.first}..{closure.last}", closure.note)
     return Closure(first=row.first_day, last=row.last_day, note=row.note, id=row.id)
 
@@ -184,6 +209,7 @@ def add_consolidation(
     )
     session.add(row)
     session.flush()
+    changed(session, now, grant.contract)
     _audit(
         session,
         now,
@@ -195,13 +221,16 @@ def add_consolidation(
     return Consolidation(contract=grant.contract, day=row.day, days=row.days, id=row.id)
 
 
-def consolidations(session: Session, numbers: Iterable[str]) -> list[Consolidation]:
-    rows = session.scalars(
+def consolidations(session: Session, numbers: Iterable[str] | None) -> list[Consolidation]:
+    """These contracts' consolidations (every contract's with None)."""
+    query = (
         select(ConsolidationRow)
         .join(ContractRow, ContractRow.id == ConsolidationRow.contract_id)
-        .where(ContractRow.number.in_(list(numbers)))
         .order_by(ConsolidationRow.day)
     )
+    if numbers is not None:
+        query = query.where(ContractRow.number.in_(list(numbers)))
+    rows = session.scalars(query)
     return [
         Consolidation(contract=r.contract.number, day=r.day, days=r.days, id=r.id) for r in rows
     ]
@@ -241,18 +270,23 @@ def add_ticket(session: Session, ticket: NewTicket, now: datetime, actor: str = 
     )
     session.add(row)
     session.flush()
+    changed(session, now, ticket.contract)
     _audit(session, now, actor, "ticket.add", ticket.contract, f"#{row.id} {ticket.kind}")
     return row.id
 
 
-def requests(session: Session, numbers: Iterable[str]) -> list[Request]:
-    """Every completed ticket of these contracts, as the rules see them (drafts do not count)."""
-    rows = session.execute(
+def requests(session: Session, numbers: Iterable[str] | None) -> list[Request]:
+    """Every completed ticket of these contracts (of all with None), as the rules see them
+    (drafts do not count)."""
+    query = (
         select(TicketRow, ContractRow.number)
         .join(ContractRow, ContractRow.id == TicketRow.contract_id)
-        .where(ContractRow.number.in_(list(numbers)), TicketRow.status != "draft")
+        .where(TicketRow.status != "draft")
         .order_by(TicketRow.received_at, TicketRow.id)
     )
+    if numbers is not None:
+        query = query.where(ContractRow.number.in_(list(numbers)))
+    rows = session.execute(query)
     return [
         Request(
             contract=number,

@@ -356,7 +356,8 @@ def test_a_slow_store_fails_open_within_the_deadline(
     agi.start("fastagi listening")
     plain = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
     locker = psycopg.connect(plain)
-    locker.execute("LOCK TABLE contracts, calls IN ACCESS EXCLUSIVE MODE")
+    locker.execute("LOCK TABLE contracts, calls, routing_changes IN ACCESS EXCLUSIVE MODE")
+    time.sleep(3)  # the service's in-memory copy goes stale (2 s): it must ask the store
     local_asterisk.cli("dialplan set global CC_QUEUE_TIMEOUT 3")
     try:
         with AmiEvents() as ami:

@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -18,7 +19,8 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 
 from callcenter.domain.contract_csv import parse_contracts
-from callcenter.domain.terms import Route
+from callcenter.domain.terms import Route, TicketKind
+from callcenter.services import route_call
 from callcenter.store import db, migrate
 from callcenter.store import repositories as repo
 from dialplan.routing import RoutingService
@@ -36,6 +38,15 @@ CSV = (
 class Running:
     def __init__(self, app: GuardedApplication, service: RoutingService, port: int) -> None:
         self.app, self.service, self.port = app, service, port
+        self.stop = asyncio.Event()
+        self.follower = asyncio.create_task(service.follow_changes(self.stop))
+
+    async def close(self, server: asyncio.Server) -> None:
+        self.stop.set()
+        await self.follower
+        server.close()
+        await server.wait_closed()
+        await self.service.drain()
 
 
 async def _start(url: str, deadline: float = 1.5) -> tuple[Running, asyncio.Server]:
@@ -43,21 +54,23 @@ async def _start(url: str, deadline: float = 1.5) -> tuple[Running, asyncio.Serv
     migrate.upgrade(engine)
     with db.transaction(db.sessions(engine)) as s:
         repo.import_contracts(s, parse_contracts(CSV), datetime.now(UTC))
-    service = RoutingService(db.sessions(engine), deadline=deadline)
+    service = RoutingService(db.sessions(engine), deadline=deadline, stale_after=1.0)
     app = GuardedApplication()
     app.add_route("route", service.handle)
     server = await start_server(app, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    return Running(app, service, port), server
+    running = Running(app, service, port)
+    async with asyncio.timeout(10):
+        while service.snapshot is None:
+            await asyncio.sleep(0.02)
+    return running, server
 
 
 @pytest_asyncio.fixture
 async def agi(database_url: str) -> AsyncIterator[Running]:
     running, server = await _start(database_url)
     yield running
-    server.close()
-    await server.wait_closed()
-    await running.service.drain()
+    await running.close(server)
 
 
 def _logged(running: Running, linkedid: str) -> repo.CallDecision | None:
@@ -199,15 +212,51 @@ async def test_the_service_answers_many_concurrent_requests(agi: Running) -> Non
         await _until_logged(agi, f"c.{i}")
 
 
+async def test_the_snapshot_follows_a_ticket_logged_meanwhile(agi: Running) -> None:
+    """Decisions come from memory; tickets written to the store reach them within moments."""
+    tuesday = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    before, _ = await agi.service.decide("601234567", tuesday)
+    assert (before.route, before.reason) == ("queue", "covered")
+    with db.transaction(agi.service.sessions) as s:
+        for minute in (0, 1):
+            at = tuesday + timedelta(minutes=minute)
+            repo.add_ticket(s, repo.NewTicket("A-1", TicketKind.ANSWER, at, None), at)
+    async with asyncio.timeout(5):
+        while (await agi.service.decide("601234567", tuesday))[0].route != "limit_reached":
+            await asyncio.sleep(0.05)
+    after, ms = await agi.service.decide("601234567", tuesday)
+    assert after.reason == "answers_used"
+    assert ms < 50  # from memory: no database round trip
+
+
+async def test_decisions_from_memory_equal_the_stores(agi: Running) -> None:
+    """One decision, many doors: the snapshot decides exactly as services.route_call."""
+    tuesday = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    saturday = datetime(2026, 11, 28, 9, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    for caller in ("601234567", "+48601234567", "600000000", "anonymous", "junk"):
+        for now in (tuesday, saturday):
+            memory = agi.service.snapshot
+            assert memory is not None
+            with agi.service.sessions() as s:
+                stored = route_call(s, caller, now, "PL")
+            from_memory = memory.decide(caller, now, "PL")
+            assert (from_memory.route, from_memory.reason, from_memory.contract,
+                    from_memory.contracts, from_memory.next_open) == (
+                stored.route, stored.reason, stored.contract, stored.contracts,
+                stored.next_open)  # fmt: skip
+
+
 @pytest.mark.postgres
 async def test_a_slow_store_gets_fail_open_within_the_deadline(postgres_url: str) -> None:
-    """A table lock holds every query: the caller still gets an answer within the deadline,
-    `fail_open`, and the call is logged once the store is back."""
+    """A lock holds every query: once the in-memory copy cannot be refreshed for longer
+    than allowed, the service asks the store, and the caller still gets an answer within
+    the deadline, `fail_open`; the call is logged once the store is back."""
     running, server = await _start(postgres_url, deadline=0.5)
     plain = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
     locker = await psycopg.AsyncConnection.connect(plain)
     await locker.execute("BEGIN")
-    await locker.execute("LOCK TABLE contracts, calls IN ACCESS EXCLUSIVE MODE")
+    await locker.execute("LOCK TABLE contracts, calls, routing_changes IN ACCESS EXCLUSIVE MODE")
+    await asyncio.sleep(running.service.stale_after + 0.5)  # the copy goes stale
     try:
         started = time.monotonic()
         exchange = await call(running.port, headers("601234567", uniqueid="slow.1"))
@@ -220,5 +269,4 @@ async def test_a_slow_store_gets_fail_open_within_the_deadline(postgres_url: str
         await locker.close()
     logged = await _until_logged(running, "slow.1")
     assert logged.reason == "fail_open"
-    server.close()
-    await running.service.drain()
+    await running.close(server)
