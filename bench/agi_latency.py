@@ -86,12 +86,18 @@ async def serve(url: str) -> None:
     """The server process: both routes, until stdin closes."""
     engine = db.make_engine(url)
     service = RoutingService(db.sessions(engine))
+    stop = asyncio.Event()
+    follower = asyncio.create_task(service.follow_changes(stop))
+    while service.snapshot is None:  # as `callcenter agi` does before it serves
+        await asyncio.sleep(0.05)
     app = GuardedApplication()
     app.add_route("route", service.handle)
     app.add_route("baseline", baseline)
     server = await start_server(app, "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    stop.set()
+    await follower
     server.close()
     await service.drain()
     engine.dispose()
