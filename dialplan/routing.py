@@ -35,6 +35,7 @@ from dialplan.snapshot import RoutingSnapshot
 log = logging.getLogger(__name__)
 
 BATCH = 200
+GATHER = 0.05  # seconds the call-log writer waits for more entries before writing
 RETRY_CAP = 5.0
 
 
@@ -186,8 +187,9 @@ class RoutingService:
             decision_ms=elapsed,
         )
         try:
-            for name, value in channel_variables(decision, linkedid).items():
-                result = await channel.send(set_variable(name, value))
+            variables = channel_variables(decision, linkedid)
+            results = await channel.send_all([set_variable(n, v) for n, v in variables.items()])
+            for name, result in zip(variables, results, strict=True):
                 if not result.ok:
                     log.error(
                         "agi refused call=%s variable=%s answer=%r", linkedid, name, result.text
@@ -209,6 +211,7 @@ class RoutingService:
     async def _write_log(self) -> None:
         loop = asyncio.get_running_loop()
         while not self.pending.empty():
+            await asyncio.sleep(GATHER)  # one transaction for the calls of a busy moment
             batch = [self.pending.get_nowait() for _ in range(min(BATCH, self.pending.qsize()))]
             delay = 0.1
             while True:

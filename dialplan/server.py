@@ -50,8 +50,17 @@ class AgiChannel:
         self._writer = writer
 
     async def send(self, command: bytes) -> AgiResult:
-        self._writer.write(command)
+        [result] = await self.send_all([command])
+        return result
+
+    async def send_all(self, commands: list[bytes]) -> list[AgiResult]:
+        """Send several commands at once (pipelined) and read their answers in order:
+        one round trip instead of one per command. Asterisk runs them one after another."""
+        self._writer.write(b"".join(commands))
         await self._writer.drain()
+        return [await self._answer(command) for command in commands]
+
+    async def _answer(self, command: bytes) -> AgiResult:
         while True:
             try:
                 line = await asyncio.wait_for(self._reader.readline(), COMMAND_TIMEOUT)
