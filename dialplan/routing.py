@@ -187,9 +187,8 @@ class RoutingService:
             decision_ms=elapsed,
         )
         try:
-            variables = channel_variables(decision, linkedid)
-            results = await channel.send_all([set_variable(n, v) for n, v in variables.items()])
-            for name, result in zip(variables, results, strict=True):
+            for name, value in channel_variables(decision, linkedid).items():
+                result = await channel.send(set_variable(name, value))
                 if not result.ok:
                     log.error(
                         "agi refused call=%s variable=%s answer=%r", linkedid, name, result.text

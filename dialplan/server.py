@@ -50,17 +50,10 @@ class AgiChannel:
         self._writer = writer
 
     async def send(self, command: bytes) -> AgiResult:
-        [result] = await self.send_all([command])
-        return result
-
-    async def send_all(self, commands: list[bytes]) -> list[AgiResult]:
-        """Send several commands at once (pipelined) and read their answers in order:
-        one round trip instead of one per command. Asterisk runs them one after another."""
-        self._writer.write(b"".join(commands))
+        """One command and its answer. (Asterisk reads one command at a time: commands
+        written together, pipelined, leave it waiting; tested against a real Asterisk.)"""
+        self._writer.write(command)
         await self._writer.drain()
-        return [await self._answer(command) for command in commands]
-
-    async def _answer(self, command: bytes) -> AgiResult:
         while True:
             try:
                 line = await asyncio.wait_for(self._reader.readline(), COMMAND_TIMEOUT)

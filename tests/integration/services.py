@@ -46,7 +46,11 @@ class Service:
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         out.close()
-        self.wait_for(ready, timeout)
+        try:
+            self.wait_for(ready, timeout)
+        except BaseException:
+            self.stop()  # never leave it running (it would hold its port for later tests)
+            raise
         return self
 
     def text(self) -> str:
