@@ -242,6 +242,9 @@ def test_tickets_consolidations_and_closures_drive_routing(cli: Cli) -> None:
         ("consolidate", "CC-2026-001", "2026-11-25", "--days", "1"),
         ("consolidate", "NOPE", "2026-11-25", "--days", "2"),
         ("no-such-command",),
+        ("calls", "show", "NOPE"),
+        ("calls", "list", "--since", "yesterday"),
+        ("calls", "list", "--limit", "0"),
     ],
 )
 def test_bad_input_gives_one_line_and_a_nonzero_exit(cli: Cli, args: tuple[str, ...]) -> None:
