@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import sys
 import tempfile
@@ -29,6 +30,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -111,11 +113,28 @@ def decide_beforehand(data: bytes, url: str) -> None:
     engine.dispose()
 
 
-async def pipeline(data: bytes, url: str) -> tuple[float, float, int]:
+async def pipeline(data: bytes, url: str, screens: bool) -> tuple[float, float, int]:
     decide_beforehand(data, url)
     engine = db.make_engine(url)
-    listener = Listener(db.sessions(engine), Settings(database_url=url), PopHub())
+    hub = PopHub()
+    listener = Listener(db.sessions(engine), Settings(database_url=url), hub)
     parser = FrameParser()
+    async with contextlib.AsyncExitStack() as stack:
+        if screens:  # every operator's screen open: each ringing pop reads the contract
+            for endpoint in ("op1", "op2", "op3"):
+                queue = await stack.enter_async_context(hub.subscribe(endpoint))
+                stack.push_async_callback(_drain, queue)
+        return await _ingest(listener, parser, data, engine)
+
+
+async def _drain(queue: asyncio.Queue[object]) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+
+
+async def _ingest(
+    listener: Listener, parser: FrameParser, data: bytes, engine: Any
+) -> tuple[float, float, int]:
     handled = 0
     wall, cpu = time.perf_counter(), time.process_time()
     for chunk in chunks(data):
@@ -129,6 +148,19 @@ async def pipeline(data: bytes, url: str) -> tuple[float, float, int]:
     await listener.close()
     engine.dispose()
     return took, used, handled
+
+
+def _fresh_database(url: str, screens: bool, tmp: str) -> str:
+    """An empty database for one measurement."""
+    name = f"ingest_{int(screens)}"
+    if url.startswith("sqlite"):
+        return f"sqlite:///{Path(tmp) / name}.db"
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base.replace('+psycopg', '')}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
 
 
 def main() -> None:
@@ -154,16 +186,23 @@ def main() -> None:
 
             server = start_postgres()
             targets["PostgreSQL"] = next(server) + "/postgres"
-        for name, url in targets.items():
-            if url is None:
-                continue
-            wall, cpu, handled = asyncio.run(pipeline(data, url))
-            rate = handled / wall
+        for screens in (False, True):
             print(
-                f"  pipeline into {name:<10}: {rate:10.0f} events/s  "
-                f"ratio {rate / base:5.1%} of bare parse  "
-                f"CPU {cpu / calls * 1000:6.2f} s per 1,000 calls"
+                "  operators' screens open (pops read contracts):"
+                if screens
+                else "  no operator's screen open (pops go nowhere):"
             )
+            for name, url in targets.items():
+                if url is None:
+                    continue
+                fresh = _fresh_database(url, screens, tmp)
+                wall, cpu, handled = asyncio.run(pipeline(data, fresh, screens))
+                rate = handled / wall
+                print(
+                    f"    pipeline into {name:<10}: {rate:10.0f} events/s  "
+                    f"ratio {rate / base:5.1%} of bare parse  "
+                    f"CPU {cpu / calls * 1000:6.2f} s per 1,000 calls"
+                )
         if server is not None:
             server.close()
 

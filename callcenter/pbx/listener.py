@@ -75,6 +75,8 @@ class Listener:
             self.writer = asyncio.create_task(self._write(), name="call-log-writer")
 
     def publish(self, pop: Pop, call: Call) -> None:
+        if not self.hub.wanted(pop.endpoint):
+            return  # nobody watches this operator's screen: no contract read for nothing
         base: dict[str, Any] = {
             "kind": pop.kind.value,
             "endpoint": pop.endpoint,

@@ -36,6 +36,13 @@ class PopHub:
         else:
             self.deliver(pop)
 
+    def wanted(self, endpoint: str) -> bool:
+        """Would a pop for `endpoint` reach anyone? (Always, when bridged: other processes
+        may be watching.)"""
+        if self.bridge is not None:
+            return True
+        return bool(self._subscribers.get(endpoint) or self._subscribers.get(ALL))
+
     def deliver(self, pop: dict[str, Any]) -> None:
         endpoint = str(pop.get("endpoint", ""))
         for key in (endpoint, ALL):
