@@ -290,12 +290,7 @@ def _hangup(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
             return _mark_busy(call, endpoint_of(event.get("Channel", ""))), ()
         return call, ()
     pops = list(_close_rings(call, at, PopKind.MISSED))
-    rings = tuple(
-        replace(r, result=RingResult.CANCELLED, seconds=(at - r.started).total_seconds())
-        if r.result is RingResult.RINGING
-        else r
-        for r in call.rings
-    )
+    rings = cancel_ringing(call.rings, at)
     if call.operator:
         pops.append(Pop(PopKind.ENDED, call.operator, call.linkedid, at))
     ended = replace(
@@ -306,6 +301,16 @@ def _hangup(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
         hangup_cause=event.get("Cause-txt", "") or event.get("Cause", ""),
     )
     return replace(ended, outcome=outcome_of(ended)), tuple(pops)
+
+
+def cancel_ringing(rings: tuple[Ring, ...], at: datetime) -> tuple[Ring, ...]:
+    """The rings still ringing when the call ended, cancelled at `at`."""
+    return tuple(
+        replace(r, result=RingResult.CANCELLED, seconds=(at - r.started).total_seconds())
+        if r.result is RingResult.RINGING
+        else r
+        for r in rings
+    )
 
 
 def _mark_busy(call: Call, endpoint: str) -> Call:

@@ -24,6 +24,7 @@ from callcenter.domain.calls import (
     CallState,
     Ring,
     RingResult,
+    cancel_ringing,
     endpoint_of,
     outcome_of,
 )
@@ -146,12 +147,7 @@ def close_from_records(
         if entries
         else ("CDR" if rows else "no record: closed when the gap was noticed")
     )
-    rings = tuple(
-        replace(r, result=RingResult.CANCELLED, seconds=(ended - r.started).total_seconds())
-        if r.result is RingResult.RINGING
-        else r
-        for r in call.rings
-    )
+    rings = cancel_ringing(call.rings, ended)
     closed = replace(
         call,
         state=CallState.ENDED,

@@ -21,16 +21,10 @@ def _row(session: Session, linkedid: str) -> CallRow | None:
     return session.scalar(select(CallRow).where(CallRow.linkedid == linkedid))
 
 
-def save_call(session: Session, call: Call) -> CallRow:
-    """Insert or update the call's entry (keyed by Linkedid). Writing the same value twice
-    changes nothing, so a replayed stream gives the same log."""
-    row = _update(_row(session, call.linkedid), call, session)
-    session.flush()
-    return row
-
-
 def save_calls(session: Session, calls: Sequence[Call]) -> dict[str, CallRow]:
-    """`save_call` for a batch: one query to find the rows, one flush to write them."""
+    """Insert or update each call's entry (keyed by Linkedid), with one query to find the
+    rows and one flush. Writing the same values twice changes nothing, so a replayed stream
+    gives the same log."""
     linkedids = [c.linkedid for c in calls]
     rows = {
         r.linkedid: r
