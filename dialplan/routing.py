@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,14 +29,14 @@ from callcenter.services import route_call
 from callcenter.store import db
 from callcenter.store import repositories as repo
 from dialplan import snapshot
-from dialplan.protocol import set_variable
+from dialplan.protocol import set_variables
 from dialplan.server import AgiChannel
 from dialplan.snapshot import RoutingSnapshot
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
-GATHER = 0.05  # seconds the call-log writer waits for more entries before writing
+GATHER = 0.5  # seconds the call-log writer waits for more entries before writing
 RETRY_CAP = 5.0
 
 
@@ -110,7 +111,15 @@ class RoutingService:
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
-                self.snapshot = await loop.run_in_executor(self.pool, self._refreshed)
+                fresh = await loop.run_in_executor(self.pool, self._refreshed)
+                if fresh is not self.snapshot:
+                    self.snapshot = fresh
+                    # The snapshot is long-lived and holds hundreds of thousands of objects:
+                    # left to the cyclic collector, each full collection walks all of them
+                    # (tens of ms with 10,000 contracts) while callers wait. Frozen objects
+                    # are skipped; a replaced snapshot has no cycles and is freed by
+                    # reference counting all the same.
+                    gc.freeze()
                 self.fresh_at = time.monotonic()
             except Exception as exc:
                 log.warning("routing snapshot not refreshed error=%r", exc)
@@ -187,11 +196,14 @@ class RoutingService:
             decision_ms=elapsed,
         )
         try:
-            for name, value in channel_variables(decision, linkedid).items():
-                result = await channel.send(set_variable(name, value))
+            for command in set_variables(channel_variables(decision, linkedid)):
+                result = await channel.send(command)
                 if not result.ok:
                     log.error(
-                        "agi refused call=%s variable=%s answer=%r", linkedid, name, result.text
+                        "agi refused call=%s command=%r answer=%r",
+                        linkedid,
+                        command.decode(errors="replace").strip(),
+                        result.text,
                     )
         finally:
             # Logged whether or not Asterisk took the answer: the call happened.
@@ -204,8 +216,7 @@ class RoutingService:
 
     def _write_batch(self, calls: list[repo.CallDecision]) -> None:
         with db.transaction(self.sessions) as session:
-            for call in calls:
-                repo.record_decision(session, call)
+            repo.record_decisions(session, calls)
 
     async def _write_log(self) -> None:
         loop = asyncio.get_running_loop()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.domain.allowance import Consolidation
 from callcenter.domain.calendar import Calendar
-from callcenter.domain.contracts import Contract, Request
+from callcenter.domain.contracts import Contract, EffectivePeriod, Request, effective_period
 from callcenter.domain.phone import normalise
 from callcenter.domain.routing import Decision, decide_for
 from callcenter.store import repositories as repo
@@ -35,6 +35,12 @@ class RoutingSnapshot:
     requests: Mapping[str, tuple[Request, ...]]
     grants: Mapping[str, tuple[Consolidation, ...]]
     calendar: Calendar
+    # Each contract's effective period, computed on first use: it depends only on what this
+    # snapshot holds (the contract, its requests, the calendar). Not an __init__ field, so
+    # `replace()` (a patched snapshot) starts with an empty memo.
+    _periods: dict[str, EffectivePeriod] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def decide(
         self, caller_id: str, now: datetime, region: str, presented: bool = True
@@ -45,7 +51,16 @@ class RoutingSnapshot:
         contracts = [self.contracts[n] for n in numbers]
         requests = [r for n in numbers for r in self.requests.get(n, ())]
         grants = [g for n in numbers for g in self.grants.get(n, ())]
-        return decide_for(caller, now, self.calendar, contracts, requests, grants)
+        return decide_for(
+            caller, now, self.calendar, contracts, requests, grants, period_of=self._period
+        )
+
+    def _period(self, contract: Contract, requests: Sequence[Request]) -> EffectivePeriod:
+        found = self._periods.get(contract.number)
+        if found is None:
+            found = effective_period(contract, self.calendar, requests)
+            self._periods[contract.number] = found
+        return found
 
 
 T = TypeVar("T", Request, Consolidation)

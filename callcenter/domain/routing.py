@@ -144,13 +144,14 @@ def closed(s: Situation) -> Decision | None:
         Reason.CLOSURE: f"{local.date()} falls in an announced closure",
         Reason.OUTSIDE_HOURS: f"{local:%H:%M} is outside working hours 08:00-16:00",
     }[reason]
+    opens = s.calendar.next_open(s.now)
     return _decision(
         s,
         Route.CLOSED,
         reason,
-        f"{detail}; support opens again {s.calendar.next_open(s.now).isoformat()}",
+        f"{detail}; support opens again {opens.isoformat()}",
         contract=_sole(s.active),
-        next_open=s.calendar.next_open(s.now),
+        next_open=opens,
     )
 
 
@@ -245,6 +246,9 @@ def _with_rule(decision: Decision, name: str) -> Decision:
     return replace(decision, rule=name)
 
 
+PeriodOf = Callable[[Contract, Sequence[Request]], EffectivePeriod]
+
+
 def decide_for(
     caller: CallerNumber,
     now: datetime,
@@ -252,14 +256,16 @@ def decide_for(
     contracts: Sequence[Contract],
     requests: Sequence[Request] = (),
     consolidations: Sequence[Consolidation] = (),
+    period_of: PeriodOf | None = None,
 ) -> Decision:
     """The decision from the raw inputs: the contracts naming the caller's number and their
-    requests and consolidations (every door gathers these, from the store or from memory)."""
+    requests and consolidations (every door gathers these, from the store or from memory).
+    `period_of` may stand in for `effective_period` with the same answers (a memo)."""
     return decide(
         caller,
         now,
         calendar,
-        [assess(c, now, calendar, requests, consolidations) for c in contracts],
+        [assess(c, now, calendar, requests, consolidations, period_of) for c in contracts],
     )
 
 
@@ -269,13 +275,18 @@ def assess(
     calendar: Calendar,
     requests: Sequence[Request] = (),
     consolidations: Sequence[Consolidation] = (),
+    period_of: PeriodOf | None = None,
 ) -> Candidate:
     """Everything the rules need to know of one contract at `now`."""
     today = warsaw(now).date()
     own = [r for r in requests if r.contract == contract.number]
     return Candidate(
         contract=contract,
-        period=effective_period(contract, calendar, own),
+        period=(
+            period_of(contract, own)
+            if period_of is not None
+            else effective_period(contract, calendar, own)
+        ),
         allowance=allowance_on(contract, today, calendar, own, consolidations),
         resumes_at=resumes_at(contract, today, calendar, consolidations),
     )

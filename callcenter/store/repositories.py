@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.domain.allowance import Consolidation
@@ -321,30 +321,70 @@ class CallDecision:
     decision_ms: float
 
 
+def _decision_values(call: CallDecision) -> dict[str, object]:
+    return {
+        "caller_raw": call.caller_raw,
+        "caller_name": call.caller_name,
+        "caller_e164": call.caller_e164,
+        "dialled": call.dialled,
+        "route": call.route,
+        "reason": call.reason,
+        "contract": call.contract,
+        "contracts": ",".join(call.contracts),
+        "covered": call.covered,
+        "arrived_at": call.arrived_at,
+        "decided_at": call.decided_at,
+        "decision_ms": call.decision_ms,
+    }
+
+
+def record_decisions(session: Session, calls: Sequence[CallDecision]) -> None:
+    """Insert or complete the calls' log entries (keyed by Linkedid); idempotent.
+
+    One read of the rows that exist, one insert and one update statement for the batch
+    (Core statements: the routing service writes these while it answers other calls).
+    If the listener wrote a row first, the decision completes it; if the listener saw the
+    dialplan fail open, the log keeps `fail_open` and the route the caller went through."""
+    latest = {call.linkedid: call for call in calls}  # a repeated request: the last one
+    if not latest:
+        return
+    existing = {
+        row.linkedid: row
+        for row in session.execute(
+            select(CallRow.linkedid, CallRow.route, CallRow.reason, CallRow.arrived_at).where(
+                CallRow.linkedid.in_(list(latest))
+            )
+        )
+    }
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    for linkedid, call in latest.items():
+        row = existing.get(linkedid)
+        if row is None:
+            inserts.append({"linkedid": linkedid, **_decision_values(call)})
+            continue
+        kept = call
+        if row.reason == "fail_open":
+            kept = replace(call, route=row.route or call.route, reason="fail_open")
+        values = _decision_values(kept)
+        values["arrived_at"] = min(row.arrived_at, call.arrived_at)
+        updates.append({"key": linkedid, **values})
+    connection = session.connection()
+    if inserts:
+        connection.execute(insert(CallRow), inserts)
+    if updates:
+        connection.execute(
+            update(CallRow)
+            .where(CallRow.linkedid == bindparam("key"))
+            .values({name: bindparam(name) for name in _decision_values(calls[0])}),
+            updates,
+        )
+
+
 def record_decision(session: Session, call: CallDecision) -> int:
-    """Insert or complete the call's log entry (keyed by Linkedid); idempotent."""
-    row = session.scalar(select(CallRow).where(CallRow.linkedid == call.linkedid))
-    if row is None:
-        row = CallRow(linkedid=call.linkedid, arrived_at=call.arrived_at)
-        session.add(row)
-    elif row.reason == "fail_open":
-        # The dialplan did not get this answer in time and failed open (the listener saw
-        # it): the log keeps what the caller went through.
-        call = replace(call, route=row.route or call.route, reason="fail_open")
-    row.caller_raw = call.caller_raw
-    row.caller_name = call.caller_name
-    row.caller_e164 = call.caller_e164
-    row.dialled = call.dialled
-    row.route = call.route
-    row.reason = call.reason
-    row.contract = call.contract
-    row.contracts = ",".join(call.contracts)
-    row.covered = call.covered
-    row.arrived_at = min(row.arrived_at, call.arrived_at)
-    row.decided_at = call.decided_at
-    row.decision_ms = call.decision_ms
-    session.flush()
-    return row.id
+    """One call's decision (see `record_decisions`); the log entry's id."""
+    record_decisions(session, [call])
+    return session.execute(select(CallRow.id).where(CallRow.linkedid == call.linkedid)).scalar_one()
 
 
 def call_by_linkedid(session: Session, linkedid: str) -> CallDecision | None:

@@ -36,6 +36,8 @@ from asterisk_harness import (
 )
 from conftest_asterisk import local_asterisk
 
+from dialplan.protocol import set_variables
+
 __all__ = ["local_asterisk"]  # the fixture, imported for pytest
 
 pytestmark = [
@@ -74,8 +76,8 @@ class AgiStub:
                 line = await asyncio.wait_for(reader.readline(), 3 * AGI_STEP_TIMEOUT)
                 self.replies.append(line.decode().strip())
                 return
-            for name, value in self.variables.items():
-                writer.write(f'SET VARIABLE {name} "{value}"\n'.encode())
+            for command in set_variables(self.variables):  # the service's encoding
+                writer.write(command)
                 await writer.drain()
                 reply = await asyncio.wait_for(reader.readline(), AGI_STEP_TIMEOUT)
                 self.replies.append(reply.decode().strip())
@@ -139,6 +141,16 @@ def in_fail_open_hours(now: datetime) -> bool:
             ],
             id="limit_reached-from-english-next-open",
         ),
+        pytest.param(
+            True,
+            {
+                "CC_ROUTE": "email_only",
+                "CC_REASON": "email_plan",
+                "CC_CONTRACT": "K/7, (b) Łódź",  # MSet would split it: one SET VARIABLE each
+            },
+            [("callcenter/email_only", "pl"), ("callcenter/email_plan", "pl")],
+            id="email_only-contract-number-with-a-comma",
+        ),
     ],
 )
 def test_routing_decision_reaches_agi_and_caller_hears_its_prompts(
@@ -164,7 +176,9 @@ def test_routing_decision_reaches_agi_and_caller_hears_its_prompts(
     assert request["agi_arg_1"] == CALLER_NUMBER
     assert request["agi_arg_2"] == SUPPORT_NUMBER
     assert request["agi_language"] == "pl"
-    assert stub.replies == ["200 result=1"] * len(stub.variables)
+    commands = set_variables(stub.variables)
+    mset = commands[0].startswith(b"EXEC MSet ")
+    assert stub.replies == ["200 result=0" if mset else "200 result=1"] * len(commands)
 
     # the decision is published to the AMI listener
     assert decision["Route"] == variables["CC_ROUTE"]

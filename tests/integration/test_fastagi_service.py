@@ -32,6 +32,8 @@ CSV = (
     "accepted_at,daily_units\n"
     "A-1,Zakład Łódź,phone,yearly,2020-01-01,2099-12-31,SmodCMS,https://a.example.pl,"
     "601 234 567,a@a.pl,2019-12-20T10:15:00,\n"
+    '"B/2, (Łódź)",Biuro,email,yearly,2020-01-01,2099-12-31,SmodCMS,https://b.example.pl,'
+    "601 234 568,b@b.pl,2019-12-20T10:15:00,\n"
 )
 
 
@@ -92,6 +94,8 @@ async def test_a_request_gets_the_routing_contract_and_the_call_is_logged(
     variables = exchange.variables
     assert set(variables) == {"CC_ROUTE", "CC_REASON", "CC_CONTRACT", "CC_CALL", "CC_NEXT_OPEN"}
     assert variables["CC_CALL"] == "1.1"
+    assert len(exchange.commands) == 1  # one round trip: EXEC MSet
+    assert exchange.commands[0].startswith("EXEC MSet ")
     logged = await _until_logged(agi, "1.1")
     assert logged.route == variables["CC_ROUTE"]
     assert logged.reason == variables["CC_REASON"]
@@ -105,6 +109,23 @@ async def test_a_request_gets_the_routing_contract_and_the_call_is_logged(
     else:
         assert variables["CC_ROUTE"] == Route.CLOSED
         assert variables["CC_NEXT_OPEN"].endswith(("+01:00", "+02:00"))
+
+
+async def test_values_mset_would_split_are_set_one_variable_at_a_time(agi: Running) -> None:
+    """A contract number with a comma (named in working hours), a Linkedid with parentheses
+    (Asterisk prefixes uniqueids with `systemname` when one is set): MSet would misread
+    both, so each variable gets its own SET VARIABLE."""
+    exchange = await call(agi.port, headers("601234568", uniqueid="pbx(1)-1.2"))
+    assert [c.split(" ")[:3] for c in exchange.commands] == [
+        ["SET", "VARIABLE", name]
+        for name in ("CC_ROUTE", "CC_REASON", "CC_CONTRACT", "CC_CALL", "CC_NEXT_OPEN")
+    ]
+    assert exchange.variables["CC_CALL"] == "pbx(1)-1.2"
+    logged = await _until_logged(agi, "pbx(1)-1.2")
+    assert exchange.variables["CC_CONTRACT"] == (logged.contract or "")
+    assert exchange.variables["CC_ROUTE"] in ("email_only", "closed")
+    if exchange.variables["CC_ROUTE"] == "email_only":
+        assert logged.contract == "B/2, (Łódź)"
 
 
 async def test_withheld_and_unknown_callers(agi: Running) -> None:

@@ -195,3 +195,47 @@ async def test_pops_go_to_the_rung_operator_with_the_contract(env: Env) -> None:
         assert pop["contract"]["installation"]["site_url"] == "https://a.example.pl"
         assert op2.empty()
         assert (await wall.get())["endpoint"] == "op1"
+
+
+def decision(lid: str, *, route: str = "queue", reason: str = "covered", at: float = 1.0,
+             caller: str = "+48601234567") -> repo.CallDecision:  # fmt: skip
+    when = datetime.fromtimestamp(T0 + at, UTC)
+    return repo.CallDecision(
+        linkedid=lid, caller_raw=caller, caller_name="Zażółć Gęślą", caller_e164=caller,
+        dialled="800", route=route, reason=reason, contract="A-1", contracts=("A-1",),
+        covered=True, arrived_at=when, decided_at=when, decision_ms=1.0,
+    )  # fmt: skip
+
+
+async def test_decisions_written_in_a_batch_merge_with_what_the_listener_logged(env: Env) -> None:
+    """The routing service writes its decisions in batches, before or after the listener
+    has seen the call: one row per call either way, the earliest arrival, and a fail-open
+    the dialplan went through is kept."""
+    seen_first, failed_open = "1764000500.1", "1764000500.2"
+    await env.feed(queued_call(seen_first)[:1])  # Newchannel at T0
+    await env.feed([
+        *queued_call(failed_open)[:1],
+        frame("UserEvent", 1, failed_open, UserEvent="CallcenterDecision", Route="queue",
+              Reason="fail_open", Call=failed_open),
+    ])  # fmt: skip
+    fresh = "1764000500.3"
+    with db.transaction(env.listener.sessions) as s:
+        repo.record_decisions(s, [
+            decision(seen_first, at=0.5),
+            decision(failed_open, route="closed", reason="outside_hours"),  # came too late
+            decision(fresh, route="closed", reason="outside_hours", at=2.0),
+            decision(fresh, at=3.0),  # the same request answered twice: the last wins
+        ])  # fmt: skip
+    first = env.call(seen_first)
+    assert (first.route, first.reason, first.contract) == ("queue", "covered", "A-1")
+    assert first.arrived_at == datetime.fromtimestamp(T0, UTC)  # the listener saw it first
+    assert first.state == "arrived" and first.caller_name == "Zażółć Gęślą"
+    assert (env.call(failed_open).route, env.call(failed_open).reason) == ("queue", "fail_open")
+    again = env.call(fresh)
+    assert (again.route, again.reason) == ("queue", "covered")
+    assert again.arrived_at == datetime.fromtimestamp(T0 + 3.0, UTC)
+    assert env.count(CallRow) == 3
+    with db.transaction(env.listener.sessions) as s:  # written again: nothing changes
+        repo.record_decisions(s, [decision(seen_first, at=0.5)])
+    assert env.count(CallRow) == 3
+    assert env.call(seen_first).arrived_at == datetime.fromtimestamp(T0, UTC)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 _SET = re.compile(r'^SET VARIABLE (\w+) "(.*)"$')
+_MSET = re.compile(r'^EXEC MSet "(.*)"$')  # only plain values are sent this way
 
 
 @dataclass
@@ -60,6 +61,13 @@ async def call(port: int, block: bytes, timeout: float = 10.0) -> AgiExchange:
                 exchange.commands.append(command)
                 if match := _SET.match(command):
                     exchange.variables[match[1]] = match[2]
+                elif match := _MSET.match(command):
+                    for pair in match[1].split(","):
+                        name, _, value = pair.partition("=")
+                        exchange.variables[name] = value
+                    writer.write(b"200 result=0\n")  # what Asterisk answers to EXEC
+                    await writer.drain()
+                    continue
                 writer.write(b"200 result=1\n")
                 await writer.drain()
     finally:
