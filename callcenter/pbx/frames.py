@@ -58,7 +58,11 @@ class Frame:
         return cls(pairs=tuple(pairs), received_at=received_at)
 
     def get(self, key: str, default: str | None = None) -> str | None:
-        """The first value of `key`, compared case-insensitively."""
+        """The value of `key`: the first spelled exactly so, else the first compared
+        case-insensitively."""
+        for k, v in self.pairs:  # Asterisk's own spelling first: the common case, cheaply
+            if k == key:
+                return v
         wanted = key.lower()
         for k, v in self.pairs:
             if k.lower() == wanted:
@@ -114,7 +118,8 @@ class Frame:
 
 
 # One well-formed `Key: value` line; keys have no space or colon. Used for the fast path.
-_PAIR = re.compile(r"^([^\s:]+):[ ]?(.*?)\r?$", re.MULTILINE)
+# (A greedy class, not a lazy `.*?`: no backtracking at every character of a value.)
+_PAIR = re.compile(r"^([^\s:]+):[ ]?([^\r\n]*)\r?$", re.MULTILINE)
 
 
 def parse_lines(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:

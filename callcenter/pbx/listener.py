@@ -5,7 +5,9 @@ One consumer (the AmiClient's) feeds every event, in order, to the pure `Tracker
 call is marked dirty; one writer task saves the dirty calls in batches on one database thread,
 in order, with what follows an ended call (callback or ticket draft) in the same transaction,
 and retries a failed batch. Pops are published as the tracker emits them, the ringing ones
-with the caller's contract summary. On every (re)login `resync` asks Asterisk which channels
+with the caller's contract summary (read in batches: the calls that start ringing while one
+read runs share the next); a call's later pops wait for its ringing ones, so each screen
+gets a call's pops in the order of Asterisk's events. On every (re)login `resync` asks Asterisk which channels
 are live and closes, from queue_log and the CDRs, the calls that ended unseen.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.config import Settings
+from callcenter.domain.calendar import Calendar
 from callcenter.domain.calls import Call, CallState, Pop, PopKind, Tracker
 from callcenter.domain.reconcile import (
     LiveChannel,
@@ -32,7 +35,7 @@ from callcenter.domain.reconcile import (
 )
 from callcenter.pbx.ami import AmiClient, AmiError, ConnectionEvent
 from callcenter.pbx.frames import Frame
-from callcenter.pbx.popinfo import pop_payload
+from callcenter.pbx.popinfo import pop_payloads
 from callcenter.pbx.pops import PopHub
 from callcenter.store import call_log, db
 
@@ -56,6 +59,8 @@ class Listener:
         self.events = 0
         self.written = 0
         self._pop_infos: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._pop_waiting: dict[str, tuple[Call, asyncio.Future[dict[str, Any]]]] = {}
+        self._pop_reader: asyncio.Task[None] | None = None
 
     # --- events ----------------------------------------------------------------------------
 
@@ -85,32 +90,56 @@ class Listener:
             "caller": call.caller_raw,
             "caller_name": call.caller_name,
         }
+        pending = self._pop_infos.get(call.linkedid)
         if pop.kind is not PopKind.RINGING:
-            self.hub.publish(base)
+            if pending is None:
+                self.hub.publish(base)
+            else:  # after the call's ringing pops, which wait for the contract: in order
+                pending.add_done_callback(lambda _: self.hub.publish(base))
             return
 
         # Every operator the queue rings for this call gets the same contract summary:
-        # read it once per call.
-        info = self._pop_infos.get(call.linkedid)
-        if info is None:
-            loop = asyncio.get_running_loop()
-            info = loop.run_in_executor(self.reads, self._pop_info, call)
-            self._pop_infos[call.linkedid] = info
-            info.add_done_callback(lambda _: self._pop_infos.pop(call.linkedid, None))
+        # read it once per call. (A future's callbacks run in the order they were added,
+        # so the call's pops reach the hub in the order Asterisk's events came.)
+        if pending is None:
+            pending = self._ask_pop_info(call)
+            self._pop_infos[call.linkedid] = pending
+            pending.add_done_callback(lambda _: self._pop_infos.pop(call.linkedid, None))
 
-        async def with_contract() -> None:
-            try:
-                found = await asyncio.shield(info)
-            except Exception:
-                log.exception("pop info failed call=%s", call.linkedid)
-                found = {}
+        def with_contract(info: asyncio.Future[dict[str, Any]]) -> None:
+            found = {} if info.cancelled() else info.result()
             self.hub.publish({**base, **found})
 
-        asyncio.create_task(with_contract(), name=f"pop-{pop.linkedid}")  # noqa: RUF006
+        pending.add_done_callback(with_contract)
 
-    def _pop_info(self, call: Call) -> dict[str, Any]:
+    def _ask_pop_info(self, call: Call) -> asyncio.Future[dict[str, Any]]:
+        """The contract summary for a ringing call's pops. The calls that start ringing
+        while one read is under way are read together by the next: one query for their
+        decisions, one summary per contract."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pop_waiting[call.linkedid] = (call, future)
+        if self._pop_reader is None or self._pop_reader.done():
+            self._pop_reader = asyncio.create_task(self._read_pop_infos(), name="pop-info")
+        return future
+
+    async def _read_pop_infos(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pop_waiting:
+            await asyncio.sleep(0)  # the other calls of the same read from Asterisk ask too
+            batch, self._pop_waiting = self._pop_waiting, {}
+            calls = [call for call, _ in batch.values()]
+            try:
+                found = await loop.run_in_executor(self.reads, self._pop_infos_read, calls)
+            except Exception:
+                log.exception("pop info failed calls=%s", ",".join(batch))
+                found = {}  # the pops still go out, with the call but no contract
+            for linkedid, (_, future) in batch.items():
+                if not future.done():
+                    future.set_result(found.get(linkedid, {}))
+
+    def _pop_infos_read(self, calls: list[Call]) -> dict[str, dict[str, Any]]:
         with self.sessions() as session:
-            return pop_payload(session, call, self.settings.region)
+            return pop_payloads(session, calls)
 
     # --- the call log ----------------------------------------------------------------------
 
@@ -139,11 +168,10 @@ class Listener:
     def _write_batch(self, calls: list[Call]) -> None:
         window = timedelta(minutes=self.settings.callback_window_min)
         with db.transaction(self.sessions) as session:
-            rows = call_log.save_calls(session, calls)
+            rows = call_log.save_calls(session, calls, self.settings.region)
+            call_log.follow_ups(session, calls, rows, self.settings.region, window)
             for call in calls:
                 if call.state is CallState.ENDED:
-                    row = rows[call.linkedid]
-                    call_log.follow_up(session, call, self.settings.region, window, row)
                     log.info(
                         "call ended call=%s caller=%r outcome=%s route=%s operator=%s",
                         call.linkedid,
@@ -161,6 +189,12 @@ class Listener:
                     await asyncio.shield(self.writer)
                 elif self.dirty:
                     self.mark(next(iter(self.dirty.values())))
+
+    async def warm_up(self) -> None:
+        """Compute this year's public holidays before the first call needs them (about
+        0.1 s the first time): the first pop or callback of the day is not held up."""
+        today = datetime.now(UTC).date()
+        await asyncio.get_running_loop().run_in_executor(self.reads, Calendar().holiday, today)
 
     # --- gaps --------------------------------------------------------------------------------
 
@@ -263,6 +297,7 @@ async def run_listener(
     """Listen until `stop` is set; returns the listener (its counters) when done."""
     engine = db.make_engine(settings.database_url)
     listener = Listener(db.sessions(engine), settings, hub)
+    await listener.warm_up()
     await listener.adopt_unfinished()
     client = AmiClient.from_settings(
         settings,

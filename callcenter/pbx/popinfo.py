@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,27 +43,41 @@ def contract_summary(session: Session, number: str, now: datetime) -> dict[str, 
     }
 
 
-def pop_payload(session: Session, call: Call, region: str) -> dict[str, Any]:
-    """The decision the routing service logged for this call and the contract(s) it names."""
-    row = session.scalar(select(CallRow).where(CallRow.linkedid == call.linkedid))
-    route = (row.route if row else None) or call.route
-    reason = (row.reason if row else None) or call.reason
-    single = (row.contract if row else None) or call.contract
-    numbers = [n for n in (row.contracts.split(",") if row else []) if n]
-    if not numbers and single:
-        numbers = [single]
+def pop_payloads(session: Session, calls: Sequence[Call]) -> dict[str, dict[str, Any]]:
+    """For each call (by Linkedid): the decision the routing service logged and the
+    contract(s) it names. One query for the calls' decisions, one summary per contract."""
+    found = session.execute(
+        select(
+            CallRow.id, CallRow.linkedid, CallRow.route, CallRow.reason, CallRow.contract,
+            CallRow.contracts, CallRow.caller_e164,
+        ).where(CallRow.linkedid.in_([c.linkedid for c in calls]))
+    )  # fmt: skip
+    rows = {row.linkedid: row for row in found}
     now = datetime.now(UTC)
-    contracts = []
-    for number in numbers:
-        try:
-            contracts.append(contract_summary(session, number, now))
-        except NotFoundError:
-            continue
-    return {
-        "call_id": row.id if row else None,
-        "number": row.caller_e164 if row else None,
-        "route": route,
-        "reason": reason,
-        "contract": contracts[0] if len(contracts) == 1 else None,
-        "contracts": contracts,
-    }
+    summaries: dict[str, dict[str, Any] | None] = {}
+
+    def summary(number: str) -> dict[str, Any] | None:
+        if number not in summaries:
+            try:
+                summaries[number] = contract_summary(session, number, now)
+            except NotFoundError:
+                summaries[number] = None
+        return summaries[number]
+
+    payloads = {}
+    for call in calls:
+        row = rows.get(call.linkedid)
+        single = (row.contract if row else None) or call.contract
+        numbers = [n for n in (row.contracts.split(",") if row else []) if n]
+        if not numbers and single:
+            numbers = [single]
+        contracts = [s for s in map(summary, numbers) if s is not None]
+        payloads[call.linkedid] = {
+            "call_id": row.id if row else None,
+            "number": row.caller_e164 if row else None,
+            "route": (row.route if row else None) or call.route,
+            "reason": (row.reason if row else None) or call.reason,
+            "contract": contracts[0] if len(contracts) == 1 else None,
+            "contracts": contracts,
+        }
+    return payloads

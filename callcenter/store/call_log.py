@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +21,7 @@ def _row(session: Session, linkedid: str) -> CallRow | None:
     return session.scalar(select(CallRow).where(CallRow.linkedid == linkedid))
 
 
-def save_calls(session: Session, calls: Sequence[Call]) -> dict[str, CallRow]:
+def save_calls(session: Session, calls: Sequence[Call], region: str = "PL") -> dict[str, CallRow]:
     """Insert or update each call's entry (keyed by Linkedid), with one query to find the
     rows and one flush. Writing the same values twice changes nothing, so a replayed stream
     gives the same log."""
@@ -31,12 +31,12 @@ def save_calls(session: Session, calls: Sequence[Call]) -> dict[str, CallRow]:
         for r in session.scalars(select(CallRow).where(CallRow.linkedid.in_(linkedids)))
     }
     for call in calls:
-        rows[call.linkedid] = _update(rows.get(call.linkedid), call, session)
+        rows[call.linkedid] = _update(rows.get(call.linkedid), call, session, region)
     session.flush()
     return rows
 
 
-def _update(row: CallRow | None, call: Call, session: Session) -> CallRow:
+def _update(row: CallRow | None, call: Call, session: Session, region: str) -> CallRow:
     if row is None:
         row = CallRow(linkedid=call.linkedid, arrived_at=call.arrived, caller_raw=call.caller_raw)
         session.add(row)
@@ -45,7 +45,7 @@ def _update(row: CallRow | None, call: Call, session: Session) -> CallRow:
     row.caller_name = call.caller_name or row.caller_name
     row.dialled = row.dialled or call.dialled
     if row.caller_e164 is None and call.caller_raw:
-        row.caller_e164 = normalise(call.caller_raw).e164
+        row.caller_e164 = normalise(call.caller_raw, region).e164
     if call.reason == "fail_open" or row.route is None:
         # What the dialplan did: the routing service's answer, or its own fail-open.
         row.route = call.route or row.route
@@ -60,7 +60,10 @@ def _update(row: CallRow | None, call: Call, session: Session) -> CallRow:
     row.operator = call.operator
     row.outcome = call.outcome.value if call.outcome else None
     row.hangup_cause = call.hangup_cause
-    if [_ring_tuple(r) for r in row.rings] != [_ring_tuple(r) for r in _ring_rows(call.rings)]:
+    wanted = [
+        (i, r.endpoint, r.started, r.seconds, r.result.value) for i, r in enumerate(call.rings)
+    ]
+    if [_ring_tuple(r) for r in row.rings] != wanted:  # rows are built only when they change
         row.rings = _ring_rows(call.rings)
     return row
 
@@ -119,6 +122,38 @@ class FollowUp:
     ticket_id: int | None
 
 
+def follow_ups(
+    session: Session,
+    calls: Sequence[Call],
+    rows: Mapping[str, CallRow],
+    region: str,
+    callback_window: timedelta,
+) -> dict[str, FollowUp]:
+    """What follows each ended call (idempotent): a callback for a covered customer's
+    missed call, due by the end of the next working day, or a ticket draft for an answered
+    call. The ticket drafts of a batch are looked up and written together (a few statements
+    for the batch, not a few per call); callbacks one by one, in order, since a repeat call
+    joins the open callback of an earlier one."""
+    ended = [(c, rows[c.linkedid]) for c in calls if c.state is CallState.ENDED]
+    for _, row in ended:
+        if row.decided_at is None or row.reason == "fail_open":
+            # No decision from the routing service: identify the caller now, as of arrival.
+            decision = route_call(session, row.caller_raw, row.arrived_at, region)
+            row.covered = decision.covered
+            row.contract = row.contract or decision.contract
+    answered = [(c, r) for c, r in ended if c.outcome is Outcome.ANSWERED]
+    drafts = _ticket_drafts(session, answered)
+    done: dict[str, FollowUp] = {}
+    for call, row in ended:
+        if call.outcome is Outcome.ANSWERED:
+            done[call.linkedid] = FollowUp(None, drafts[call.linkedid])
+        elif call.missed and row.covered and row.caller_e164:
+            done[call.linkedid] = FollowUp(_callback(session, row, call, callback_window), None)
+        else:
+            done[call.linkedid] = FollowUp(row.callback_id, None)
+    return done
+
+
 def follow_up(
     session: Session,
     call: Call,
@@ -126,48 +161,55 @@ def follow_up(
     callback_window: timedelta,
     row: CallRow | None = None,
 ) -> FollowUp:
-    """What follows an ended call (idempotent): a callback for a covered customer's missed
-    call, due by the end of the next working day, or a ticket draft for an answered call."""
+    """What follows one ended call (see `follow_ups`)."""
     row = row or _row(session, call.linkedid)
     if row is None or call.state is not CallState.ENDED:
         return FollowUp(None, None)
-    if row.decided_at is None or row.reason == "fail_open":
-        # No decision from the routing service: identify the caller now, as of the arrival.
-        decision = route_call(session, row.caller_raw, row.arrived_at, region)
-        row.covered = decision.covered
-        row.contract = row.contract or decision.contract
-    if call.outcome is Outcome.ANSWERED:
-        return FollowUp(None, _ticket_draft(session, row, call))
-    if call.missed and row.covered and row.caller_e164:
-        return FollowUp(_callback(session, row, call, callback_window), None)
-    return FollowUp(row.callback_id, None)
+    return follow_ups(session, [call], {call.linkedid: row}, region, callback_window)[call.linkedid]
 
 
-def _ticket_draft(session: Session, row: CallRow, call: Call) -> int:
-    existing = session.scalar(select(TicketRow).where(TicketRow.call_id == row.id))
-    if existing is not None:
-        return existing.id
-    contract_id = (
-        session.scalar(select(ContractRow.id).where(ContractRow.number == row.contract))
-        if row.contract
-        else None
-    )
-    ticket = TicketRow(
-        status="draft",
-        contract_id=contract_id,
-        kind="answer",
-        received_at=call.answered or call.arrived,
-        answered_at=None,
-        description="",
-        site_url="",
-        other_site=False,
-        call_id=row.id,
-        operator=call.operator,
-        created_at=call.ended or call.arrived,
-    )
-    session.add(ticket)
+def _ticket_drafts(session: Session, answered: Sequence[tuple[Call, CallRow]]) -> dict[str, int]:
+    """Each answered call's ticket draft (by Linkedid): the one it has, or a new one."""
+    if not answered:
+        return {}
+    session.flush()  # new call rows get their ids
+    ids = [row.id for _, row in answered]
+    existing: dict[int | None, int] = {
+        call_id: ticket_id
+        for call_id, ticket_id in session.execute(
+            select(TicketRow.call_id, TicketRow.id).where(TicketRow.call_id.in_(ids))
+        )
+    }
+    numbers = {row.contract for _, row in answered if row.contract}
+    contract_ids: dict[str, int] = {
+        number: contract_id
+        for number, contract_id in session.execute(
+            select(ContractRow.number, ContractRow.id).where(ContractRow.number.in_(numbers))
+        )
+    }
+    new: dict[str, TicketRow] = {}
+    for call, row in answered:
+        if row.id in existing:
+            continue
+        new[call.linkedid] = TicketRow(
+            status="draft",
+            contract_id=contract_ids.get(row.contract) if row.contract else None,
+            kind="answer",
+            received_at=call.answered or call.arrived,
+            answered_at=None,
+            description="",
+            site_url="",
+            other_site=False,
+            call_id=row.id,
+            operator=call.operator,
+            created_at=call.ended or call.arrived,
+        )
+    session.add_all(new.values())
     session.flush()
-    return ticket.id
+    return {
+        call.linkedid: new[call.linkedid].id if call.linkedid in new else existing[row.id]
+        for call, row in answered
+    }
 
 
 def _callback(session: Session, row: CallRow, call: Call, window: timedelta) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest_asyncio
 from sqlalchemy import func, select
@@ -239,3 +240,51 @@ async def test_decisions_written_in_a_batch_merge_with_what_the_listener_logged(
         repo.record_decisions(s, [decision(seen_first, at=0.5)])
     assert env.count(CallRow) == 3
     assert env.call(seen_first).arrived_at == datetime.fromtimestamp(T0, UTC)
+
+
+def answered_call(lid: str) -> list[Frame]:
+    """A queued call ringing op1, answered and hung up."""
+    return [
+        *queued_call(lid),
+        frame("AgentConnect", 6, lid, Interface="PJSIP/op1", HoldTime="4", RingTime="4"),
+        frame("Hangup", 30, lid, Channel="PJSIP/trunk-0000000a"),
+    ]
+
+
+async def test_pops_of_calls_in_one_read_share_a_batch_and_keep_their_order(env: Env) -> None:
+    """Two calls ring op1, are answered and end within one read from Asterisk: the
+    contract summaries are read together, and each call's pops reach the screen in the
+    order of its events (ringing with the contract first), not when the read finished."""
+    with db.transaction(env.listener.sessions) as s:
+        repo.record_decisions(s, [decision("1764000600.1"), decision("1764000600.2")])
+    reads: list[int] = []
+    original = env.listener._pop_infos_read
+
+    def counted(calls: list[Any]) -> dict[str, dict[str, Any]]:
+        reads.append(len(calls))
+        return original(calls)
+
+    env.listener._pop_infos_read = counted  # type: ignore[method-assign]
+    async with env.hub.subscribe("op1") as op1:
+        for f in answered_call("1764000600.1") + answered_call("1764000600.2"):
+            await env.listener.handle(f)  # one read's events, handled without a pause
+        seen = [await asyncio.wait_for(op1.get(), 5) for _ in range(6)]
+    assert reads == [2]
+    for lid in ("1764000600.1", "1764000600.2"):
+        kinds = [p["kind"] for p in seen if p["linkedid"] == lid]
+        assert kinds == ["ringing", "answered", "ended"], kinds
+        [ringing] = [p for p in seen if p["linkedid"] == lid and p["kind"] == "ringing"]
+        assert ringing["contract"]["number"] == "A-1"
+
+
+async def test_a_failed_contract_read_still_pops_the_call(env: Env) -> None:
+    def broken(calls: list[Any]) -> dict[str, dict[str, Any]]:
+        raise RuntimeError("database gone")
+
+    env.listener._pop_infos_read = broken  # type: ignore[method-assign]
+    async with env.hub.subscribe("op1") as op1:
+        await env.feed(queued_call("1764000700.1"))
+        pop = await asyncio.wait_for(op1.get(), 5)
+    assert (pop["kind"], pop["linkedid"], pop["caller"]) == ("ringing", "1764000700.1",
+                                                             "+48601234567")  # fmt: skip
+    assert "contract" not in pop
