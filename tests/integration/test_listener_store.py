@@ -288,3 +288,21 @@ async def test_a_failed_contract_read_still_pops_the_call(env: Env) -> None:
     assert (pop["kind"], pop["linkedid"], pop["caller"]) == ("ringing", "1764000700.1",
                                                              "+48601234567")  # fmt: skip
     assert "contract" not in pop
+
+
+async def test_a_national_caller_id_is_read_in_the_configured_region(database_url: str) -> None:
+    """No decision logged (the routing service was down): the listener normalises the
+    caller itself, in the region the settings name, as every other door does."""
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    settings = Settings(database_url=database_url, region="DE")
+    listener = Listener(db.sessions(engine), settings, PopHub())
+    lid = "1764000800.1"
+    for f in queued_call(lid, caller="030 12345678")[:1]:
+        await listener.handle(f)
+    await listener.flush()
+    with listener.sessions() as s:
+        row = call_log.call_row(s, lid)
+        assert row is not None and row.caller_e164 == "+493012345678"
+    await listener.close()
+    engine.dispose()
