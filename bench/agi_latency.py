@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
 import random
 import statistics
 import sys
@@ -193,6 +194,12 @@ def main() -> None:
     parser.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
+        # Logging as `callcenter agi` does (a line per decision), into a file beside the
+        # database instead of the terminal.
+        log_file = Path(args.serve.removeprefix("sqlite:///")).with_suffix(".log")
+        logging.basicConfig(
+            filename=log_file, level="INFO", format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
         asyncio.run(serve(args.serve))
         return
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from callcenter.domain.allowance import Consolidation
 from callcenter.domain.calendar import Calendar
 from callcenter.domain.contracts import Contract, EffectivePeriod, Request, effective_period
-from callcenter.domain.phone import normalise
+from callcenter.domain.phone import CallerKind, CallerNumber, normalise
 from callcenter.domain.routing import Decision, decide_for
 from callcenter.store import repositories as repo
 
@@ -46,7 +46,12 @@ class RoutingSnapshot:
         self, caller_id: str, now: datetime, region: str, presented: bool = True
     ) -> Decision:
         """The same decision as services.route_call, from memory."""
-        caller = normalise(caller_id, region, presented=presented)
+        if presented and caller_id in self.by_phone:
+            # Presented in E.164 exactly as a contract names it: a number validated when
+            # the contract was imported, so parsing it again would give the same.
+            caller = CallerNumber(raw=caller_id, kind=CallerKind.NUMBER, e164=caller_id)
+        else:
+            caller = normalise(caller_id, region, presented=presented)
         numbers = self.by_phone.get(caller.e164, ()) if caller.e164 else ()
         contracts = [self.contracts[n] for n in numbers]
         requests = [r for n in numbers for r in self.requests.get(n, ())]

@@ -7,8 +7,9 @@ in order, with what follows an ended call (callback or ticket draft) in the same
 and retries a failed batch. Pops are published as the tracker emits them, the ringing ones
 with the caller's contract summary (read in batches: the calls that start ringing while one
 read runs share the next); a call's later pops wait for its ringing ones, so each screen
-gets a call's pops in the order of Asterisk's events. On every (re)login `resync` asks Asterisk which channels
-are live and closes, from queue_log and the CDRs, the calls that ended unseen.
+gets a call's pops in the order of Asterisk's events. On every (re)login `resync` asks
+Asterisk which channels are live and closes, from queue_log and the CDRs, the calls that
+ended unseen.
 """
 
 from __future__ import annotations

@@ -154,20 +154,6 @@ def follow_ups(
     return done
 
 
-def follow_up(
-    session: Session,
-    call: Call,
-    region: str,
-    callback_window: timedelta,
-    row: CallRow | None = None,
-) -> FollowUp:
-    """What follows one ended call (see `follow_ups`)."""
-    row = row or _row(session, call.linkedid)
-    if row is None or call.state is not CallState.ENDED:
-        return FollowUp(None, None)
-    return follow_ups(session, [call], {call.linkedid: row}, region, callback_window)[call.linkedid]
-
-
 def _ticket_drafts(session: Session, answered: Sequence[tuple[Call, CallRow]]) -> dict[str, int]:
     """Each answered call's ticket draft (by Linkedid): the one it has, or a new one."""
     if not answered:

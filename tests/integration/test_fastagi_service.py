@@ -261,10 +261,15 @@ async def test_decisions_from_memory_equal_the_stores(agi: Running) -> None:
             with agi.service.sessions() as s:
                 stored = route_call(s, caller, now, "PL")
             from_memory = memory.decide(caller, now, "PL")
-            assert (from_memory.route, from_memory.reason, from_memory.contract,
-                    from_memory.contracts, from_memory.next_open) == (
-                stored.route, stored.reason, stored.contract, stored.contracts,
+            assert (from_memory.caller, from_memory.route, from_memory.reason,
+                    from_memory.contract, from_memory.contracts, from_memory.next_open) == (
+                stored.caller, stored.route, stored.reason, stored.contract, stored.contracts,
                 stored.next_open)  # fmt: skip
+    # The number exactly as a contract names it, but withheld: still withheld.
+    memory = agi.service.snapshot
+    assert memory is not None
+    withheld = memory.decide("+48601234567", tuesday, "PL", presented=False)
+    assert (withheld.route, withheld.caller.kind) == ("anonymous", "withheld")
 
 
 @pytest.mark.postgres
