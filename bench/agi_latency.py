@@ -117,7 +117,7 @@ def pct(values: list[float], q: float) -> float:
 async def serve(url: str) -> None:
     """The server process: both routes, until stdin closes."""
     engine = db.make_engine(url)
-    service = RoutingService(db.sessions(engine))
+    service = RoutingService(db.sessions(engine), log_url=url)  # as `callcenter agi` runs
     stop = asyncio.Event()
     follower = asyncio.create_task(service.follow_changes(stop))
     while service.snapshot is None:  # as `callcenter agi` does before it serves

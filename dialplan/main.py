@@ -20,7 +20,10 @@ async def run_agi(settings: Settings, stop: asyncio.Event) -> None:
     engine = db.make_engine(settings.database_url)
     migrate.require_schema(engine)
     service = RoutingService(
-        db.sessions(engine), region=settings.region, deadline=settings.agi_deadline
+        db.sessions(engine),
+        region=settings.region,
+        deadline=settings.agi_deadline,
+        log_url=settings.database_url,
     )
     follower = asyncio.create_task(service.follow_changes(stop), name="routing-snapshot")
     async with asyncio.timeout(SNAPSHOT_WAIT):  # decide from memory from the first call on

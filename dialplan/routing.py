@@ -6,7 +6,8 @@ not finish within the deadline (or fails), the caller is not held: the answer is
 reason `fail_open` in working hours (by the public-holiday calendar alone) and `closed` with
 `fail_open` outside them. The call is logged (keyed by Linkedid, which is `agi_uniqueid` for
 the inbound leg) after Asterisk has its answer: one writer task takes the queued entries in
-batches, one transaction per batch, and retries a failed batch until it is written.
+batches, one transaction per batch, and retries a failed batch until it is written; as
+`callcenter agi` runs it, a process of its own does the writing (`LogProcess`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+import multiprocessing
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,8 +89,12 @@ class RoutingService:
         workers: int = 4,
         poll: float = 0.25,
         stale_after: float = 2.0,
+        log_url: str | None = None,
     ) -> None:
+        """With `log_url`, the call log is written by a process of its own (see
+        `LogProcess`); without, by a thread of this one."""
         self.sessions = sessions
+        self.log_process = LogProcess(log_url) if log_url else None
         self.region = region
         self.deadline = deadline
         self.poll = poll
@@ -229,7 +236,10 @@ class RoutingService:
             delay = 0.1
             while True:
                 try:
-                    await loop.run_in_executor(self.pool, self._write_batch, batch)
+                    if self.log_process is not None:
+                        await self.log_process.write(batch)
+                    else:
+                        await loop.run_in_executor(self.pool, self._write_batch, batch)
                     break
                 except Exception as exc:
                     log.warning(
@@ -251,3 +261,56 @@ class RoutingService:
                 while not self.pending.empty():
                     log.error("call log entry not written: %r", self.pending.get_nowait())
         self.pool.shutdown(wait=True)
+        if self.log_process is not None:
+            self.log_process.close()
+
+
+class LogProcess:
+    """The call-log writer in a process of its own.
+
+    Writing a batch is a few milliseconds of Python (SQLAlchemy); in a thread it holds the
+    interpreter lock while callers wait for their answers, and that showed in the tail of
+    the answer time. A spawned process writes on the other core instead; this one only
+    pickles the batch. If the process dies, the batch fails, the writer's retry starts a new
+    process and writes it again (record_decisions is idempotent)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_open_log,
+            initargs=(self.url,),
+        )
+
+    async def write(self, batch: list[repo.CallDecision]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self.pool, _write_decisions, batch)
+        except BrokenProcessPool:
+            log.warning("call log process gone: starting another")
+            self.pool.shutdown(wait=False)
+            self.pool = self._start()
+            raise
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+_log_sessions: sessionmaker[Session] | None = None
+
+
+def _open_log(url: str) -> None:
+    """In the call-log process: its own engine."""
+    global _log_sessions  # noqa: PLW0603 - one per process, made by the pool's initializer
+    _log_sessions = db.sessions(db.make_engine(url))
+
+
+def _write_decisions(calls: list[repo.CallDecision]) -> None:
+    """In the call-log process: one transaction for the batch."""
+    assert _log_sessions is not None, "the pool's initializer opens the log"
+    with db.transaction(_log_sessions) as session:
+        repo.record_decisions(session, calls)

@@ -51,12 +51,17 @@ class Running:
         await self.service.drain()
 
 
-async def _start(url: str, deadline: float = 1.5) -> tuple[Running, asyncio.Server]:
+async def _start(
+    url: str, deadline: float = 1.5, log_process: bool = False
+) -> tuple[Running, asyncio.Server]:
     engine = db.make_engine(url)
     migrate.upgrade(engine)
     with db.transaction(db.sessions(engine)) as s:
         repo.import_contracts(s, parse_contracts(CSV), datetime.now(UTC))
-    service = RoutingService(db.sessions(engine), deadline=deadline, stale_after=1.0)
+    service = RoutingService(
+        db.sessions(engine), deadline=deadline, stale_after=1.0,
+        log_url=url if log_process else None,
+    )  # fmt: skip
     app = GuardedApplication()
     app.add_route("route", service.handle)
     server = await start_server(app, "127.0.0.1", 0)
@@ -296,3 +301,22 @@ async def test_a_slow_store_gets_fail_open_within_the_deadline(postgres_url: str
     logged = await _until_logged(running, "slow.1")
     assert logged.reason == "fail_open"
     await running.close(server)
+
+
+async def test_the_call_log_process_writes_and_is_replaced_when_it_dies(database_url: str) -> None:
+    """As `callcenter agi` runs: a process of its own writes the call log. Killed, it is
+    replaced, and the calls of the batch it failed are written by the next one."""
+    running, server = await _start(database_url, log_process=True)
+    try:
+        assert running.service.log_process is not None
+        await call(running.port, headers("601234567", uniqueid="7.1"))
+        assert (await _until_logged(running, "7.1")).caller_e164 == "+48601234567"
+        [worker] = running.service.log_process.pool._processes.values()
+        worker.kill()
+        worker.join(10)
+        for i in range(2, 5):
+            await call(running.port, headers("601234567", uniqueid=f"7.{i}"))
+        for i in range(2, 5):
+            await _until_logged(running, f"7.{i}")
+    finally:
+        await running.close(server)
