@@ -11,7 +11,7 @@ from callcenter.domain.allowance import Allowance
 from callcenter.domain.calendar import Calendar, warsaw
 from callcenter.domain.contracts import Contract, EffectivePeriod
 from callcenter.domain.phone import normalise
-from callcenter.domain.routing import Candidate, Decision, assess, decide_for
+from callcenter.domain.routing import Candidate, Decision, assess, decide
 from callcenter.store import repositories as repo
 
 
@@ -34,15 +34,8 @@ def route_call(
     """The routing decision for a caller ID at `now`: the one function every door calls."""
     caller = normalise(caller_id, region, presented=presented)
     contracts = repo.contracts_for_phone(session, caller.e164) if caller.e164 else []
-    numbers = [c.number for c in contracts]
-    return decide_for(
-        caller,
-        now,
-        calendar(session),
-        contracts,
-        repo.requests(session, numbers) if numbers else [],
-        repo.consolidations(session, numbers) if numbers else [],
-    )
+    cal = calendar(session)
+    return decide(caller, now, cal, candidates_for(session, contracts, now, cal))
 
 
 @dataclass(frozen=True)

@@ -224,10 +224,6 @@ class RoutingService:
         if self.writer is None or self.writer.done():
             self.writer = asyncio.create_task(self._write_log(), name="call-log-writer")
 
-    def _write_batch(self, calls: list[repo.CallDecision]) -> None:
-        with db.transaction(self.sessions) as session:
-            repo.record_decisions(session, calls)
-
     async def _write_log(self) -> None:
         loop = asyncio.get_running_loop()
         while not self.pending.empty():
@@ -239,7 +235,7 @@ class RoutingService:
                     if self.log_process is not None:
                         await self.log_process.write(batch)
                     else:
-                        await loop.run_in_executor(self.pool, self._write_batch, batch)
+                        await loop.run_in_executor(self.pool, write_decisions, self.sessions, batch)
                     break
                 except Exception as exc:
                     log.warning(
@@ -310,7 +306,12 @@ def _open_log(url: str) -> None:
 
 
 def _write_decisions(calls: list[repo.CallDecision]) -> None:
-    """In the call-log process: one transaction for the batch."""
+    """In the call-log process."""
     assert _log_sessions is not None, "the pool's initializer opens the log"
-    with db.transaction(_log_sessions) as session:
+    write_decisions(_log_sessions, calls)
+
+
+def write_decisions(sessions: sessionmaker[Session], calls: list[repo.CallDecision]) -> None:
+    """One transaction for a batch of the call log (in a thread, or the log's process)."""
+    with db.transaction(sessions) as session:
         repo.record_decisions(session, calls)

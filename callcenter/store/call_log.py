@@ -60,29 +60,31 @@ def _update(row: CallRow | None, call: Call, session: Session, region: str) -> C
     row.operator = call.operator
     row.outcome = call.outcome.value if call.outcome else None
     row.hangup_cause = call.hangup_cause
-    wanted = [
-        (i, r.endpoint, r.started, r.seconds, r.result.value) for i, r in enumerate(call.rings)
-    ]
-    if [_ring_tuple(r) for r in row.rings] != wanted:  # rows are built only when they change
-        row.rings = _ring_rows(call.rings)
+    wanted = [_ring_values(i, r) for i, r in enumerate(call.rings)]
+    if [_row_values(r) for r in row.rings] != wanted:  # rows are built only when they change
+        row.rings = [CallRingRow(**values) for values in wanted]
     return row
 
 
-def _ring_rows(rings: Sequence[Ring]) -> list[CallRingRow]:
-    return [
-        CallRingRow(
-            position=i,
-            endpoint=r.endpoint,
-            started_at=r.started,
-            seconds=r.seconds,
-            result=r.result.value,
-        )
-        for i, r in enumerate(rings)
-    ]
+def _ring_values(position: int, ring: Ring) -> dict[str, object]:
+    """A ring as its call_rings row holds it."""
+    return {
+        "position": position,
+        "endpoint": ring.endpoint,
+        "started_at": ring.started,
+        "seconds": ring.seconds,
+        "result": ring.result.value,
+    }
 
 
-def _ring_tuple(r: CallRingRow) -> tuple[object, ...]:
-    return (r.position, r.endpoint, r.started_at, r.seconds, r.result)
+def _row_values(row: CallRingRow) -> dict[str, object]:
+    return {
+        "position": row.position,
+        "endpoint": row.endpoint,
+        "started_at": row.started_at,
+        "seconds": row.seconds,
+        "result": row.result,
+    }
 
 
 def load_call(row: CallRow) -> Call:

@@ -376,15 +376,9 @@ def record_decisions(session: Session, calls: Sequence[CallDecision]) -> None:
         connection.execute(
             update(CallRow)
             .where(CallRow.linkedid == bindparam("key"))
-            .values({name: bindparam(name) for name in _decision_values(calls[0])}),
+            .values({name: bindparam(name) for name in updates[0] if name != "key"}),
             updates,
         )
-
-
-def record_decision(session: Session, call: CallDecision) -> int:
-    """One call's decision (see `record_decisions`); the log entry's id."""
-    record_decisions(session, [call])
-    return session.execute(select(CallRow.id).where(CallRow.linkedid == call.linkedid)).scalar_one()
 
 
 def call_by_linkedid(session: Session, linkedid: str) -> CallDecision | None:

@@ -162,27 +162,20 @@ async def test_an_unknown_callers_missed_call_gets_no_callback(env: Env) -> None
     assert env.count(CallbackRow) == 0
 
 
+def decision(lid: str, *, route: str = "queue", reason: str = "covered", at: float = 1.0,
+             caller: str = "+48601234567") -> repo.CallDecision:  # fmt: skip
+    when = datetime.fromtimestamp(T0 + at, UTC)
+    return repo.CallDecision(
+        linkedid=lid, caller_raw=caller, caller_name="Zażółć Gęślą", caller_e164=caller,
+        dialled="800", route=route, reason=reason, contract="A-1", contracts=("A-1",),
+        covered=True, arrived_at=when, decided_at=when, decision_ms=1.0,
+    )  # fmt: skip
+
+
 async def test_pops_go_to_the_rung_operator_with_the_contract(env: Env) -> None:
     lid = "1764000400.1"
-    with env.listener.sessions() as s, s.begin():
-        repo.record_decision(
-            s,
-            repo.CallDecision(
-                linkedid=lid,
-                caller_raw="+48601234567",
-                caller_name="",
-                caller_e164="+48601234567",
-                dialled="800",
-                route="queue",
-                reason="covered",
-                contract="A-1",
-                contracts=("A-1",),
-                covered=True,
-                arrived_at=datetime.now(UTC),
-                decided_at=datetime.now(UTC),
-                decision_ms=1.0,
-            ),
-        )
+    with db.transaction(env.listener.sessions) as s:
+        repo.record_decisions(s, [decision(lid)])
     async with (
         env.hub.subscribe("op1") as op1,
         env.hub.subscribe("op2") as op2,
@@ -196,16 +189,6 @@ async def test_pops_go_to_the_rung_operator_with_the_contract(env: Env) -> None:
         assert pop["contract"]["installation"]["site_url"] == "https://a.example.pl"
         assert op2.empty()
         assert (await wall.get())["endpoint"] == "op1"
-
-
-def decision(lid: str, *, route: str = "queue", reason: str = "covered", at: float = 1.0,
-             caller: str = "+48601234567") -> repo.CallDecision:  # fmt: skip
-    when = datetime.fromtimestamp(T0 + at, UTC)
-    return repo.CallDecision(
-        linkedid=lid, caller_raw=caller, caller_name="Zażółć Gęślą", caller_e164=caller,
-        dialled="800", route=route, reason=reason, contract="A-1", contracts=("A-1",),
-        covered=True, arrived_at=when, decided_at=when, decision_ms=1.0,
-    )  # fmt: skip
 
 
 async def test_decisions_written_in_a_batch_merge_with_what_the_listener_logged(env: Env) -> None:
