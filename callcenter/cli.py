@@ -6,29 +6,26 @@ Every command prints one clear line on stderr and exits non-zero on bad input; n
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import click
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from callcenter import render, services
+from callcenter.cli_common import JsonFlag, UserError, _engine, _now, _print_json, _unit_of_work
+from callcenter.cli_users import users_app
 from callcenter.config import Settings
 from callcenter.domain.allowance import Consolidation
 from callcenter.domain.calendar import Closure
 from callcenter.domain.contract_csv import CsvError, parse_contracts
 from callcenter.domain.terms import TicketKind
-from callcenter.store import call_log, db, migrate
+from callcenter.store import call_log, migrate
 from callcenter.store import repositories as repo
 from callcenter.timeparse import parse_date, parse_time
 
@@ -50,36 +47,9 @@ app.add_typer(closures_app, name="closures")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(calls_app, name="calls")
 app.add_typer(callbacks_app, name="callbacks")
+app.add_typer(users_app, name="users")
 
 out = Console(highlight=False, soft_wrap=True)
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
-
-
-class UserError(Exception):
-    """Bad input or state: shown as one line, exit status 1."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _engine(settings: Settings | None = None) -> Engine:
-    return db.make_engine((settings or Settings.from_env()).database_url)
-
-
-@contextmanager
-def _unit_of_work() -> Iterator[Session]:
-    engine = _engine()
-    try:
-        migrate.require_schema(engine)
-        with db.transaction(db.sessions(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
 def _parse(parse: Callable[[str], Any], text: str, option: str) -> Any:
