@@ -301,7 +301,9 @@ def callbacks_list(
 # --- services ---------------------------------------------------------------------------
 
 
-def _run(agi: bool, listen: bool, record: Path | None = None, **overrides: Any) -> None:
+def _run(
+    agi: bool, listen: bool, web: bool = False, record: Path | None = None, **overrides: Any
+) -> None:
     from callcenter.pbx.ami import AmiAuthError  # noqa: PLC0415
     from callcenter.runner import configure_logging, run_parts  # noqa: PLC0415
 
@@ -310,7 +312,7 @@ def _run(agi: bool, listen: bool, record: Path | None = None, **overrides: Any) 
     configure_logging()
     migrate.require_schema(_engine(settings))
     try:
-        asyncio.run(run_parts(settings, agi=agi, listen=listen, record=record))
+        asyncio.run(run_parts(settings, agi=agi, listen=listen, web=web, record=record))
     except AmiAuthError as exc:
         raise UserError(f"AMI login refused for user {settings.ami_user!r}: {exc}") from None
     except OSError as exc:
@@ -338,8 +340,17 @@ def listen(
 
 @app.command("serve")
 def serve() -> None:
-    """Run the FastAGI routing service and the AMI listener in one process."""
-    _run(agi=True, listen=True)
+    """Run the routing service, the AMI listener and the web app in one process."""
+    _run(agi=True, listen=True, web=True)
+
+
+@app.command("web")
+def web(
+    host: Annotated[str | None, typer.Option(help="Listen address (CALLCENTER_WEB_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (CALLCENTER_WEB_PORT).")] = None,
+) -> None:
+    """Run the web app alone (operators' screens, managers' pages, the API)."""
+    _run(agi=False, listen=False, web=True, web_host=host, web_port=port)
 
 
 # --- entry point ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,22 +11,12 @@ from rich.console import Console
 from callcenter import accounts
 from callcenter.cli_common import JsonFlag, UserError, _now, _print_json, _unit_of_work
 from callcenter.domain.accounts import Role, endpoint_problem, password_problem, username_problem
+from callcenter.render import user_json
 from callcenter.store import users as store
-from callcenter.store.users import User, UserExistsError
+from callcenter.store.users import UserExistsError
 
 users_app = typer.Typer(help="Accounts of the web app.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
-
-
-def user_json(user: User) -> dict[str, Any]:
-    """An account as the CLI and the API show it (never its password hash)."""
-    return {
-        "username": user.username,
-        "role": user.role.value,
-        "endpoint": user.endpoint,
-        "created_at": user.created_at.isoformat(),
-        "disabled_at": user.disabled_at.isoformat() if user.disabled_at else None,
-    }
 
 
 def _read_password() -> str:
