@@ -44,11 +44,11 @@ KINDS = {
 EXTENSION_CAUSES = {"closure": "przerwa w pracy działu", "delay": "spóźniona odpowiedź"}
 
 POP_STATES = {
-    "ringing": "dzwoni",
-    "answered": "rozmowa",
-    "taken": "odebrał(a) {who}",
-    "missed": "nieodebrane",
-    "ended": "zakończone",
+    "ringing": "Dzwoni",
+    "answered": "Rozmowa",
+    "taken": "Odebrane przez {who}",
+    "missed": "Nieodebrane",
+    "ended": "Zakończone",
 }
 
 

@@ -75,7 +75,8 @@ def test_a_pop_appears_on_the_operators_screen_and_survives_a_reload(
                          "kind": "taken", "operator": "op2",
                          "at": datetime.now(UTC).isoformat()})  # fmt: skip
     page.wait_for_selector('.pop[data-linkedid="500.1"][data-kind="taken"]')
-    assert "odebrał(a) op2" in again.locator('[data-f="state"]').inner_text()
+    assert again.locator('[data-f="state"]').inner_text() == "Odebrane przez op2"
+    assert "Kowalski" in again.locator('[data-f="caller_name"]').inner_text()
     screenshot(page, "operator-taken-elsewhere")
 
 
@@ -99,6 +100,7 @@ def test_an_ambiguous_call_shows_every_contract_to_pick_and_an_ended_call_stays(
     screenshot(page, "operator-ambiguous")
     card.locator('.contract[data-number="CC-2026-003"] [data-action="pick"]').click()
     assert card.get_attribute("data-contract") == "CC-2026-003"
+    assert not card.locator('[data-f="choose"]').is_visible()
 
     live_server.publish({"kind": "answered", "endpoint": "op1", "linkedid": "600.1",
                          "caller": pop["caller"], "operator": "op1",
@@ -108,7 +110,7 @@ def test_an_ambiguous_call_shows_every_contract_to_pick_and_an_ended_call_stays(
                          "caller": pop["caller"], "operator": "op1",
                          "at": datetime.now(UTC).isoformat()})  # fmt: skip
     page.wait_for_selector('.pop[data-linkedid="600.1"][data-kind="ended"]')
-    assert card.locator('[data-f="state"]').inner_text().lower() == "zakończone"
+    assert card.locator('[data-f="state"]').inner_text() == "Zakończone"
     screenshot(page, "operator-ended")
     card.locator('[data-action="dismiss"]').click()
     card.wait_for(state="detached")

@@ -28,7 +28,7 @@
     const d = new Date(iso.length === 10 ? iso + "T12:00:00Z" : iso);
     return isNaN(d) ? iso : dayFormat.format(d);
   }
-  function item(list, text) { const li = document.createElement("li"); li.textContent = text; list.appendChild(li); }
+  function item(list, text) { const li = document.createElement("li"); li.textContent = text; list.appendChild(li); return li; }
 
   function fillContract(section, c) {
     setText(section, "customer", c.customer);
@@ -53,11 +53,11 @@
     const tickets = field(section, "open_tickets");
     tickets.replaceChildren();
     for (const t of c.open_tickets || []) item(tickets, "#" + t.id + " " + (words.kinds[t.kind] || t.kind) + (t.description ? ": " + t.description : ""));
-    if (!(c.open_tickets || []).length) item(tickets, "brak");
+    if (!(c.open_tickets || []).length) item(tickets, "brak").classList.add("none");
     const callbacks = field(section, "callbacks");
     callbacks.replaceChildren();
     for (const b of c.callbacks || []) item(callbacks, b.number + " · " + b.calls + "× · do " + day(b.due) + " " + when(b.due));
-    if (!(c.callbacks || []).length) item(callbacks, "brak");
+    if (!(c.callbacks || []).length) item(callbacks, "brak").classList.add("none");
   }
 
   function newCard(linkedid) {
@@ -80,7 +80,14 @@
 
   function pick(card, number) {
     card.dataset.contract = number;
-    for (const s of card.querySelectorAll(".contract")) s.classList.toggle("chosen", s.dataset.number === number);
+    for (const s of card.querySelectorAll(".contract")) {
+      const chosen = s.dataset.number === number;
+      s.classList.toggle("chosen", chosen);
+      const button = s.querySelector('[data-action="pick"]');
+      button.textContent = chosen ? "Wybrana umowa ✓" : "Wybierz tę umowę";
+      button.disabled = chosen;
+    }
+    field(card, "choose").hidden = true;
     card.classList.add("picked");
     document.dispatchEvent(new CustomEvent("pop:contract", { detail: { linkedid: card.dataset.linkedid, contract: number, card } }));
   }
@@ -115,8 +122,8 @@
     }
     clearTimeout(card._closeTimer);
     card.dataset.kind = pop.kind;
-    setText(card, "caller_name", pop.caller_name);
-    if (pop.caller != null) setText(card, "caller", pop.caller || "numer zastrzeżony");
+    if ("caller_name" in pop) setText(card, "caller_name", pop.caller_name);
+    if ("caller" in pop) setText(card, "caller", pop.caller || "numer zastrzeżony");
     setText(card, "at", when(pop.at));
     const state = words.pop_states[pop.kind] || pop.kind;
     setText(card, "state", state.replace("{who}", pop.operator || "inny operator"));
