@@ -11,10 +11,27 @@ from sqlalchemy.orm import Session
 
 from callcenter.domain.calendar import warsaw
 from callcenter.domain.calls import Call, CallState, PopKind, RingResult
+from callcenter.domain.contracts import Extension
 from callcenter.services import contract_report
 from callcenter.store import call_log
 from callcenter.store.models import CallRow
-from callcenter.store.repositories import NotFoundError, open_callbacks, open_tickets
+from callcenter.store.repositories import NotFoundError, closures, open_callbacks, open_tickets
+
+
+def _extension(extension: Extension, closures_by_id: dict[int | None, Any]) -> dict[str, Any]:
+    """An extension of the paid period with what explains it: the closure (its days and
+    note) or the late-answered ticket; `why` is the core's own sentence."""
+    closure = closures_by_id.get(extension.closure_id) if extension.closure_id else None
+    return {
+        "cause": extension.cause.value,
+        "days": extension.days,
+        "why": extension.why,
+        "ticket_id": extension.ticket_id,
+        "closure": None
+        if closure is None
+        else {"first": closure.first.isoformat(), "last": closure.last.isoformat(),
+              "note": closure.note},
+    }  # fmt: skip
 
 
 def contract_summary(session: Session, number: str, now: datetime) -> dict[str, Any]:
@@ -22,6 +39,9 @@ def contract_summary(session: Session, number: str, now: datetime) -> dict[str, 
     it, allowance used and left today, open tickets and callbacks."""
     report = contract_report(session, number, now)
     c = report.contract
+    by_id = (
+        {closure.id: closure for closure in closures(session)} if report.period.extensions else {}
+    )
     return {
         "number": c.number,
         "customer": c.customer,
@@ -29,9 +49,7 @@ def contract_summary(session: Session, number: str, now: datetime) -> dict[str, 
         "installation": {"product": c.product.value, "site_url": c.site_url},
         "paid_until": report.period.paid_until.isoformat(),
         "effective_until": report.period.effective_until.isoformat(),
-        "extensions": [
-            {"cause": e.cause.value, "days": e.days, "why": e.why} for e in report.period.extensions
-        ],
+        "extensions": [_extension(e, by_id) for e in report.period.extensions],
         "active": report.active,
         "allowance": {
             "budget": report.allowance.budget,

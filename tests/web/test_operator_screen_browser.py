@@ -6,15 +6,18 @@ it, an ended call stays marked until dismissed. Screenshots in tests/web/screens
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from web_support import Account, LiveServer, login_in_browser, screenshot
 
+from callcenter.domain.calendar import Closure
 from callcenter.domain.calls import Call, CallState, Ring
 from callcenter.pbx.popinfo import pop_payloads
 from callcenter.store import call_log, db
+from callcenter.store import repositories as repo
+from callcenter.store.models import CallbackRow
 
 pytestmark = pytest.mark.browser
 
@@ -41,10 +44,24 @@ def _ringing_call(url: str, linkedid: str, contract: str | None) -> dict[str, An
             "caller_name": call.caller_name, "operator": None, **info}  # fmt: skip
 
 
+def _closure_and_callback(url: str) -> None:
+    """A summer closure (5 days, clause 6 extends the period) and a callback to return."""
+    now = datetime.now(UTC)
+    engine = db.make_engine(url)
+    with db.transaction(db.sessions(engine)) as session:
+        repo.add_closure(session, Closure(date(2026, 8, 10), date(2026, 8, 14), "urlop"), now)
+        session.add(CallbackRow(caller_e164="+48601234567", contract=CONTRACT,
+                                first_call_at=now - timedelta(hours=2),
+                                last_call_at=now - timedelta(hours=1), calls=2,
+                                due_at=now + timedelta(hours=20), created_at=now))  # fmt: skip
+    engine.dispose()
+
+
 def test_a_pop_appears_on_the_operators_screen_and_survives_a_reload(
     live_server: LiveServer, operator_page: Any
 ) -> None:
     page = operator_page
+    _closure_and_callback(live_server.settings.database_url)
     screenshot(page, "operator-idle")
     pop = _ringing_call(live_server.settings.database_url, "500.1", CONTRACT)
     live_server.publish(pop)
@@ -57,6 +74,12 @@ def test_a_pop_appears_on_the_operators_screen_and_survives_a_reload(
     assert card.locator('[data-f="site_url"]').inner_text() == "https://zui-lodz.example.pl"
     assert "umowa obejmuje rozmowę" in card.locator('[data-f="reason"]').inner_text()
     assert "zostało 2" in card.locator('[data-f="allowance"]').inner_text()
+    # Paid until 31.12.2026, five closure days within it: effective 05.01.2027, explained.
+    assert card.locator('[data-f="effective_until"]').inner_text() == "05.01.2027"
+    assert "31.12.2026" in card.locator('[data-f="paid_until_note"]').inner_text()
+    extension = card.locator('[data-f="extensions"] li').inner_text()
+    assert extension == "+5 dn.: przerwa w pracy działu 10.08.2026–14.08.2026 (urlop)"
+    assert "+48601234567 · 2×" in card.locator('[data-f="callbacks"]').inner_text()
     # Outside text is text: the caller's name is shown, never run.
     assert "<script>" in card.locator('[data-f="caller_name"]').inner_text()
     assert page.evaluate("document.querySelectorAll('.pop script').length") == 0

@@ -30,6 +30,14 @@
   }
   function item(list, text) { const li = document.createElement("li"); li.textContent = text; list.appendChild(li); return li; }
 
+  function extensionText(e) {
+    const cause = words.extension_causes[e.cause] || e.cause;
+    if (e.closure) {
+      return cause + " " + day(e.closure.first) + "–" + day(e.closure.last) + (e.closure.note ? " (" + e.closure.note + ")" : "");
+    }
+    return cause + (e.ticket_id != null ? " na zgłoszenie #" + e.ticket_id : "");
+  }
+
   function fillContract(section, c) {
     setText(section, "customer", c.customer);
     setText(section, "number", c.number);
@@ -45,7 +53,7 @@
     const ext = field(section, "extensions");
     ext.replaceChildren();
     for (const e of c.extensions || []) {
-      item(ext, "+" + e.days + " dn. · " + (words.extension_causes[e.cause] || e.cause) + (e.why ? ": " + e.why : ""));
+      item(ext, "+" + e.days + " dn.: " + extensionText(e));
     }
     const a = c.allowance || {};
     setText(section, "allowance", "wykorzystano " + (a.used ?? "?") + " z " + (a.budget ?? "?") + ", zostało " + (a.left ?? "?"));
