@@ -75,6 +75,7 @@ def open_login(session: Session, user: User, kind: str, now: datetime, settings:
         expires = now + timedelta(minutes=settings.web_session_idle_min)
     else:
         expires = now + timedelta(minutes=settings.web_token_ttl_min)
+    store.sweep_sessions(session, now)
     store.open_session(session, user, kind, token_hash(token), csrf, now, expires)
     return Login(token=token, user=user, csrf=csrf, expires_at=expires)
 

@@ -36,6 +36,9 @@ class Settings:
     web_token_ttl_min: float = 60.0
     # Send the session cookie only over HTTPS (set it when the app is behind TLS).
     web_secure_cookies: bool = False
+    # An open screen's login (its WebSocket) is checked again this often: logout, a disabled
+    # account or expiry closes it. (The check also keeps a cookie session from going idle.)
+    web_ws_recheck_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +69,7 @@ class Settings:
             ),
             web_token_ttl_min=float(get("web_token_ttl_min", str(defaults.web_token_ttl_min))),
             web_secure_cookies=_flag(get("web_secure_cookies", "")),
+            web_ws_recheck_s=float(get("web_ws_recheck_s", str(defaults.web_ws_recheck_s))),
         )
 
     def __repr__(self) -> str:  # never print the AMI secret or a database password

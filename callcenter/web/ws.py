@@ -87,15 +87,22 @@ async def pops(socket: WebSocket) -> None:
         try:
             for pop in await run_in_threadpool(_replay, socket, endpoint):
                 await socket.send_json({**pop, "replay": True})
-            await _forward(socket, queue)
+            if await _forward(socket, queue, token or "", kind):
+                await socket.close(CLOSE_UNAUTHENTICATED, "login ended")
         except WebSocketDisconnect:
             pass
         finally:
             log.info("screen closed user=%s", user.username)
 
 
-async def _forward(socket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
-    """Send the hub's pops until the client goes; its messages are only read to notice that."""
+async def _forward(
+    socket: WebSocket, queue: asyncio.Queue[dict[str, Any]], token: str, kind: str
+) -> bool:
+    """Send the hub's pops until the client goes (False) or the login ends (True: logout,
+    disabled account, expiry). The client's messages are only read to notice it going."""
+    recheck = socket.app.state.settings.web_ws_recheck_s
+    loop = asyncio.get_running_loop()
+    next_check = loop.time() + recheck
 
     async def drain() -> None:
         while True:
@@ -104,15 +111,28 @@ async def _forward(socket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> N
                 raise WebSocketDisconnect(message.get("code", 1000))
 
     reader = asyncio.create_task(drain())
+    getter: asyncio.Task[dict[str, Any]] | None = None
     try:
         while True:
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if getter is None:
+                getter = asyncio.create_task(queue.get())
+            timeout = max(next_check - loop.time(), 0)
+            done, _ = await asyncio.wait(
+                {getter, reader}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
             if reader in done:
                 getter.cancel()
                 reader.result()
-                return
-            await socket.send_json(getter.result())
+                return False
+            if getter in done:
+                await socket.send_json(getter.result())
+                getter = None
+            if loop.time() >= next_check:
+                if await run_in_threadpool(_authenticate, socket, token, kind) is None:
+                    if getter is not None:
+                        getter.cancel()
+                    return True
+                next_check = loop.time() + recheck
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):

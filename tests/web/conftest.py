@@ -76,7 +76,9 @@ def live_server(web_db_url: str) -> Iterator[LiveServer]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    settings = Settings(database_url=web_db_url, web_host="127.0.0.1", web_port=port)
+    settings = Settings(
+        database_url=web_db_url, web_host="127.0.0.1", web_port=port, web_ws_recheck_s=0.2
+    )
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     state: dict[str, Any] = {}

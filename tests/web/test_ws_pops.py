@@ -17,6 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from callcenter.domain.calls import Call, CallState, Ring, RingResult
 from callcenter.store import call_log, db
+from callcenter.store import users as store
 
 CONTRACT = "CC-2026-001"  # the demo's Zakład Usług Informatycznych Łódź
 
@@ -160,3 +161,20 @@ def test_a_manager_watches_every_endpoint(
         live_server.publish(pop("op1", "400.1"))
         live_server.publish(pop("op3", "400.2"))
         assert [receive(socket)["linkedid"] for _ in range(2)] == ["400.1", "400.2"]
+
+
+def test_an_open_socket_closes_with_4401_when_the_account_is_disabled(
+    live_server: LiveServer, make_user: Callable[..., Account]
+) -> None:
+    op = make_user("op1", "operator", endpoint="op1")
+    with live_server.client() as http:
+        token = bearer(http, op)
+    with token_socket(live_server, token) as socket:
+        wait_for_subscriber(live_server, "op1")
+        engine = db.make_engine(live_server.settings.database_url)
+        with db.transaction(db.sessions(engine)) as session:
+            store.disable_user(session, "op1", datetime.now(UTC), actor="test")
+        engine.dispose()
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=5)  # rechecked every 0.2 s here
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
