@@ -162,3 +162,18 @@ def test_the_login_page_looks_right(live_server: LiveServer, browser_page: Any) 
     browser_page.wait_for_url(live_server.url + "/login")
     screenshot(browser_page, "login")
     assert browser_page.locator('input[name="username"]').is_visible()
+
+
+def test_the_screen_reconnects_by_itself_and_gets_the_pops_again(
+    live_server: LiveServer, operator_page: Any
+) -> None:
+    page = operator_page
+    pop = _ringing_call(live_server.settings.database_url, "700.1", CONTRACT)
+    page.evaluate("window.callcenterPops.socket().close()")
+    page.wait_for_selector('#link-state[data-state="closed"]')
+    screenshot(page, "operator-reconnecting")
+    page.wait_for_selector('#link-state[data-state="open"]')  # backoff starts at 0.5 s
+    # The call logged while the socket was down is replayed on the new one.
+    page.locator('.pop[data-linkedid="700.1"]').wait_for()
+    live_server.publish({**pop, "linkedid": "700.2"})
+    page.locator('.pop[data-linkedid="700.2"]').wait_for()

@@ -170,6 +170,6 @@
     });
   }
 
-  window.callcenterPops = { cards, show };
+  window.callcenterPops = { cards, show, socket: () => socket };
   connect();
 })();
