@@ -3,6 +3,11 @@ routing service and the listener (one event loop, the same pop hub), or by `call
 
 Database work runs in FastAPI's thread pool (every handler touching the store is a plain
 `def`), never on the event loop.
+
+Adding a page or an API resource: a module in `pages/` or `api/` with
+`router = APIRouter(dependencies=[Depends(operator)])` (or `manager`, `any_user`, `public`),
+plain-`def` handlers taking `SessionDep` and `CurrentOperator`/`CurrentManager` as needed, and
+its router in ROUTERS below. The route-table test then checks it for every role.
 """
 
 from __future__ import annotations
@@ -30,6 +35,17 @@ from callcenter.web.templating import page
 from callcenter.web.throttle import LoginThrottle
 
 STATIC = Path(__file__).parent / "static"
+ROUTERS = [
+    token.router,
+    users.router,
+    users.me_router,
+    pops_api.router,
+    login.router,
+    login.logout_router,
+    operator.router,
+    users_page.router,
+    ws.router,
+]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -60,17 +76,7 @@ def create_app(
     app.state.sessions = sessions or db.sessions(db.make_engine(settings.database_url))
     app.state.throttle = throttle or LoginThrottle()
 
-    for router in (
-        token.router,
-        users.router,
-        users.me_router,
-        pops_api.router,
-        login.router,
-        login.logout_router,
-        operator.router,
-        users_page.router,
-        ws.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)

@@ -85,6 +85,8 @@ def test_a_pop_appears_on_the_operators_screen_and_survives_a_reload(
     assert page.evaluate("document.querySelectorAll('.pop script').length") == 0
     assert card.get_attribute("data-contract") == CONTRACT
     assert card.locator('[data-slot="ticket"]').count() == 1
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert csrf and len(csrf) >= 40  # what the page's scripts send as X-CSRF-Token
     screenshot(page, "operator-ringing")
 
     page.reload()
