@@ -6,29 +6,26 @@ Every command prints one clear line on stderr and exits non-zero on bad input; n
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import click
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from callcenter import render, services
+from callcenter.cli_common import JsonFlag, UserError, _engine, _now, _print_json, _unit_of_work
+from callcenter.cli_users import users_app
 from callcenter.config import Settings
 from callcenter.domain.allowance import Consolidation
 from callcenter.domain.calendar import Closure
 from callcenter.domain.contract_csv import CsvError, parse_contracts
 from callcenter.domain.terms import TicketKind
-from callcenter.store import call_log, db, migrate
+from callcenter.store import call_log, migrate
 from callcenter.store import repositories as repo
 from callcenter.timeparse import parse_date, parse_time
 
@@ -50,36 +47,9 @@ app.add_typer(closures_app, name="closures")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(calls_app, name="calls")
 app.add_typer(callbacks_app, name="callbacks")
+app.add_typer(users_app, name="users")
 
 out = Console(highlight=False, soft_wrap=True)
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
-
-
-class UserError(Exception):
-    """Bad input or state: shown as one line, exit status 1."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _engine(settings: Settings | None = None) -> Engine:
-    return db.make_engine((settings or Settings.from_env()).database_url)
-
-
-@contextmanager
-def _unit_of_work() -> Iterator[Session]:
-    engine = _engine()
-    try:
-        migrate.require_schema(engine)
-        with db.transaction(db.sessions(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
 def _parse(parse: Callable[[str], Any], text: str, option: str) -> Any:
@@ -331,7 +301,9 @@ def callbacks_list(
 # --- services ---------------------------------------------------------------------------
 
 
-def _run(agi: bool, listen: bool, record: Path | None = None, **overrides: Any) -> None:
+def _run(
+    agi: bool, listen: bool, web: bool = False, record: Path | None = None, **overrides: Any
+) -> None:
     from callcenter.pbx.ami import AmiAuthError  # noqa: PLC0415
     from callcenter.runner import configure_logging, run_parts  # noqa: PLC0415
 
@@ -340,7 +312,7 @@ def _run(agi: bool, listen: bool, record: Path | None = None, **overrides: Any) 
     configure_logging()
     migrate.require_schema(_engine(settings))
     try:
-        asyncio.run(run_parts(settings, agi=agi, listen=listen, record=record))
+        asyncio.run(run_parts(settings, agi=agi, listen=listen, web=web, record=record))
     except AmiAuthError as exc:
         raise UserError(f"AMI login refused for user {settings.ami_user!r}: {exc}") from None
     except OSError as exc:
@@ -368,8 +340,17 @@ def listen(
 
 @app.command("serve")
 def serve() -> None:
-    """Run the FastAGI routing service and the AMI listener in one process."""
-    _run(agi=True, listen=True)
+    """Run the routing service, the AMI listener and the web app in one process."""
+    _run(agi=True, listen=True, web=True)
+
+
+@app.command("web")
+def web(
+    host: Annotated[str | None, typer.Option(help="Listen address (CALLCENTER_WEB_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (CALLCENTER_WEB_PORT).")] = None,
+) -> None:
+    """Run the web app alone (operators' screens, managers' pages, the API)."""
+    _run(agi=False, listen=False, web=True, web_host=host, web_port=port)
 
 
 # --- entry point ------------------------------------------------------------------------

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 
 
+def _flag(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///callcenter.db"
@@ -24,6 +28,17 @@ class Settings:
     asterisk_log_dir: str = ".run/asterisk/log"
     # A covered caller calling again within this many minutes joins the same open callback.
     callback_window_min: float = 120.0
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    # A browser session ends after this many minutes without a request; an API token after
+    # web_token_ttl_min from its issue, used or not.
+    web_session_idle_min: float = 30.0
+    web_token_ttl_min: float = 60.0
+    # Send the session cookie only over HTTPS (set it when the app is behind TLS).
+    web_secure_cookies: bool = False
+    # An open screen's login (its WebSocket) is checked again this often: logout, a disabled
+    # account or expiry closes it. (The check also keeps a cookie session from going idle.)
+    web_ws_recheck_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +62,14 @@ class Settings:
             callback_window_min=float(
                 get("callback_window_min", str(defaults.callback_window_min))
             ),
+            web_host=get("web_host", defaults.web_host),
+            web_port=int(get("web_port", str(defaults.web_port))),
+            web_session_idle_min=float(
+                get("web_session_idle_min", str(defaults.web_session_idle_min))
+            ),
+            web_token_ttl_min=float(get("web_token_ttl_min", str(defaults.web_token_ttl_min))),
+            web_secure_cookies=_flag(get("web_secure_cookies", "")),
+            web_ws_recheck_s=float(get("web_ws_recheck_s", str(defaults.web_ws_recheck_s))),
         )
 
     def __repr__(self) -> str:  # never print the AMI secret or a database password

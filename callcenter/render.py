@@ -17,6 +17,7 @@ from callcenter.domain.routing import Decision
 from callcenter.services import ContractReport
 from callcenter.store import repositories as repo
 from callcenter.store.models import CallbackRow, CallRow
+from callcenter.store.users import User
 
 _PROGRESS_FROM = 2000  # rows; smaller files import before a bar would be seen
 _CHUNK = 1000
@@ -275,3 +276,14 @@ def callbacks_table(items: Sequence[dict[str, Any]], console: Console) -> None:
             c["last_call"][:16],
         )
     console.print(table)
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """An account as the CLI and the API show it (never its password hash)."""
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "endpoint": user.endpoint,
+        "created_at": _iso(user.created_at),
+        "disabled_at": _iso(user.disabled_at),
+    }

@@ -32,10 +32,17 @@ def pop_hub(settings: Settings) -> tuple[PopHub, PgPopBridge | None]:
 
 
 async def run_parts(
-    settings: Settings, *, agi: bool, listen: bool, record: Path | None = None
+    settings: Settings,
+    *,
+    agi: bool,
+    listen: bool,
+    web: bool = False,
+    record: Path | None = None,
 ) -> None:
-    """Run the chosen parts until SIGINT/SIGTERM; a part that fails stops the others."""
+    """Run the chosen parts until SIGINT/SIGTERM; a part that fails stops the others. The
+    web app and the listener share one pop hub."""
     from callcenter.pbx.listener import run_listener  # noqa: PLC0415
+    from callcenter.web.server import run_web  # noqa: PLC0415
     from dialplan.main import run_agi  # noqa: PLC0415  (the AGI side loads on demand)
 
     stop = asyncio.Event()
@@ -48,6 +55,8 @@ async def run_parts(
         jobs.append(lambda: run_agi(settings, stop))
     if listen:
         jobs.append(lambda: run_listener(settings, stop, hub, record))
+    if web:
+        jobs.append(lambda: run_web(settings, stop, hub))
     if bridge is not None:
         jobs.append(lambda: bridge.run(stop))
     tasks: list[asyncio.Task[object]] = [asyncio.create_task(job()) for job in jobs]

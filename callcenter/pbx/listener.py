@@ -90,6 +90,7 @@ class Listener:
             "at": pop.at.isoformat(),
             "caller": call.caller_raw,
             "caller_name": call.caller_name,
+            "operator": call.operator,  # who took it (on `taken`, `answered`, `ended`)
         }
         pending = self._pop_infos.get(call.linkedid)
         if pop.kind is not PopKind.RINGING:

@@ -255,3 +255,22 @@ def callbacks(session: Session, open_only: bool = True) -> Iterable[CallbackRow]
     if open_only:
         query = query.where(CallbackRow.done_at.is_(None))
     return session.scalars(query)
+
+
+def live_calls(session: Session, endpoint: str | None) -> list[CallRow]:
+    """Calls not ended that ring at `endpoint` now or were answered there (every endpoint
+    with None), oldest first: what a screen opened now must show."""
+    query = (
+        select(CallRow)
+        .where(CallRow.ended_at.is_(None), CallRow.state != "ended")
+        .order_by(CallRow.arrived_at, CallRow.id)
+    )
+    if endpoint is not None:
+        ringing = select(CallRingRow.call_id).where(
+            CallRingRow.endpoint == endpoint, CallRingRow.result == "ringing"
+        )
+        query = query.where(
+            (CallRow.id.in_(ringing))
+            | ((CallRow.operator == endpoint) & (CallRow.state == "answered"))
+        )
+    return list(session.scalars(query))

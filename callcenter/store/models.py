@@ -184,6 +184,26 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     endpoint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A disabled account cannot log in; its web sessions and API tokens are deleted.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebSessionRow(Base):
+    """A login: a browser's cookie session (idle expiry) or an API bearer token (fixed
+    expiry). Only the SHA-256 of the random token is stored, so a copy of the database lets
+    nobody in; deleting the row ends the session at once (logout, disable)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user: Mapped[UserRow] = relationship(lazy="joined")
 
 
 class AuditRow(Base):

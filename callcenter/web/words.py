@@ -1,0 +1,64 @@
+"""The screens' words in Polish: one place for each code's wording (the operators work in
+Polish). The codes themselves stay what they are everywhere else."""
+
+from __future__ import annotations
+
+REASONS = {
+    "covered": "umowa obejmuje rozmowę telefoniczną",
+    "ambiguous": "kilka umów pasuje do numeru: wybierz właściwą",
+    "fail_open": "usługa routingu nie odpowiedziała: połączenie przepuszczone",
+    "withheld": "numer zastrzeżony",
+    "invalid": "nieprawidłowy numer",
+    "weekend": "weekend",
+    "holiday": "święto",
+    "closure": "przerwa w pracy działu",
+    "outside_hours": "poza godzinami pracy",
+    "unknown_number": "numer nie pasuje do żadnej umowy",
+    "email_plan": "umowa tylko na zgłoszenia e-mail",
+    "expired": "umowa wygasła",
+    "not_started": "umowa jeszcze się nie zaczęła",
+    "action_used": "dzisiejszy limit wykorzystany (wykonano już działanie)",
+    "answers_used": "dzisiejszy limit odpowiedzi wykorzystany",
+    "consolidated": "dzisiejszy limit przeniesiony na wcześniejszy dzień",
+}
+
+ROUTES = {
+    "queue": "kolejka",
+    "anonymous": "anonimowe",
+    "closed": "zamknięte",
+    "no_contract": "bez umowy",
+    "email_only": "tylko e-mail",
+    "expired": "umowa nieaktywna",
+    "limit_reached": "limit wykorzystany",
+}
+
+PLANS = {"email": "e-mail", "phone": "telefoniczny", "professional": "profesjonalny"}
+
+KINDS = {
+    "answer": "odpowiedź",
+    "action": "działanie",
+    "general": "ogólne",
+    "modification": "modyfikacja",
+}
+
+EXTENSION_CAUSES = {"closure": "przerwa w pracy działu", "delay": "spóźniona odpowiedź"}
+
+POP_STATES = {
+    "ringing": "Dzwoni",
+    "answered": "Rozmowa",
+    "taken": "Odebrane przez {who}",
+    "missed": "Nieodebrane",
+    "ended": "Zakończone",
+}
+
+
+def all_words() -> dict[str, dict[str, str]]:
+    """Everything the pop script shows, handed to it as JSON in the page."""
+    return {
+        "reasons": REASONS,
+        "routes": ROUTES,
+        "plans": PLANS,
+        "kinds": KINDS,
+        "extension_causes": EXTENSION_CAUSES,
+        "pop_states": POP_STATES,
+    }

@@ -1,0 +1,17 @@
+"""The operator's screen names every route, reason, plan and kind in Polish words."""
+
+from __future__ import annotations
+
+from callcenter.domain.calls import PopKind
+from callcenter.domain.contracts import ExtensionCause
+from callcenter.domain.terms import Plan, Reason, Route, TicketKind
+from callcenter.web import words
+
+
+def test_every_code_the_screen_shows_has_its_polish_words() -> None:
+    assert set(words.REASONS) == {r.value for r in Reason}
+    assert set(words.ROUTES) == {r.value for r in Route}
+    assert set(words.PLANS) == {p.value for p in Plan}
+    assert set(words.KINDS) == {k.value for k in TicketKind}
+    assert set(words.EXTENSION_CAUSES) == {c.value for c in ExtensionCause}
+    assert set(words.POP_STATES) == {k.value for k in PopKind}

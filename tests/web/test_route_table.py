@@ -1,0 +1,165 @@
+"""Every route of the app, every method, as anonymous, operator and manager (by cookie and
+by bearer token): the status each gets is the one its router's role guard promises. The
+expectation is read off the route's dependencies, so a route added without a guard fails."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route
+from web_support import Account, LiveServer
+
+from callcenter import accounts
+from callcenter.config import Settings
+from callcenter.domain.accounts import Role
+from callcenter.pbx.pops import PopHub
+from callcenter.store import db
+from callcenter.store import users as store
+from callcenter.web.app import create_app
+from callcenter.web.deps import GUARDS, public
+
+# Routes FastAPI or Starlette add themselves, open to anyone, and the sockets (each with its
+# own authentication test in test_ws_pops.py).
+FRAMEWORK_PUBLIC = {"/openapi.json"}
+SOCKETS = {"/ws/pops"}
+STATIC_PROBE = "/static/pops.js"
+
+
+def _guards(dependant: Dependant) -> Iterator[Callable[..., object]]:
+    for sub in dependant.dependencies:
+        if sub.call in GUARDS:
+            yield sub.call
+        yield from _guards(sub)
+
+
+def allowed_roles(route: APIRoute) -> frozenset[Role] | None:
+    """Who may use the route: None for anyone (public); else the roles every guard on it
+    admits. A route without a guard fails here."""
+    found = set(_guards(route.dependant))
+    assert found, f"{route.path} has no role guard (deps.public, any_user, operator, manager)"
+    found.discard(public)
+    if not found:
+        return None
+    roles = frozenset(Role)
+    for guard in found:
+        roles &= GUARDS[guard]
+    return roles
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    role: Role | None
+    kind: str | None  # cookie, bearer or None (anonymous)
+
+
+IDENTITIES = [
+    Identity("anonymous", None, None),
+    *(Identity(f"{r.value}-{k}", r, k) for r in Role for k in (accounts.COOKIE, accounts.BEARER)),
+]
+
+
+def walk(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, with the routers FastAPI includes lazily (newer versions keep an
+    included router whole; its routes already carry the router's prefix and guard)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from walk(inner.routes)
+        else:
+            yield route
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+@pytest.fixture
+def logins(
+    live_server: LiveServer, make_user: Callable[..., Account]
+) -> Callable[[Identity], dict[str, str]]:
+    """Headers/cookies of a fresh login per request (a POST /logout ends the one it used).
+    Opened in the store directly: no argon2 work per request."""
+    make_user("op1", "operator", endpoint="op1")
+    make_user("boss", "manager")
+    engine = db.make_engine(live_server.settings.database_url)
+    sessions = db.sessions(engine)
+    settings = Settings(database_url=live_server.settings.database_url)
+    users = {}
+    with sessions() as session:
+        for user in store.users(session):
+            users[user.role] = user
+
+    def headers(identity: Identity) -> dict[str, str]:
+        if identity.role is None or identity.kind is None:
+            return {}
+        with db.transaction(sessions) as session:
+            login = accounts.open_login(
+                session, users[identity.role], identity.kind, datetime.now(UTC), settings
+            )
+        if identity.kind == accounts.BEARER:
+            return {"Authorization": f"Bearer {login.token}"}
+        return {"Cookie": f"cc_session={login.token}", "X-CSRF-Token": login.csrf}
+
+    return headers
+
+
+def test_every_route_answers_each_role_as_its_guard_says(
+    live_server: LiveServer, logins: Callable[[Identity], dict[str, str]]
+) -> None:
+    app = create_app(Settings(database_url=live_server.settings.database_url), PopHub())
+    checked = 0
+    with live_server.client(follow_redirects=False) as http:
+        for route in walk(app.routes):
+            if isinstance(route, APIWebSocketRoute):
+                assert route.path in SOCKETS, f"socket {route.path} has no auth test"
+                continue
+            if isinstance(route, Mount):
+                assert route.path == "/static"
+                assert http.get(STATIC_PROBE).status_code == 200
+                continue
+            if not isinstance(route, APIRoute):
+                assert isinstance(route, Route) and route.path in FRAMEWORK_PUBLIC, route.path
+                assert http.get(route.path).status_code == 200
+                continue
+            roles = allowed_roles(route)
+            path = _concrete(route.path)
+            for method in sorted(route.methods):
+                for identity in IDENTITIES:
+                    answer = http.request(method, path, headers=logins(identity))
+                    where = f"{method} {route.path} as {identity.name}: {answer.status_code}"
+                    assert answer.status_code < 500, where
+                    if roles is None:
+                        assert answer.status_code not in (401, 403), where
+                    elif identity.role is None:
+                        if path.startswith("/api/") or method != "GET":
+                            assert answer.status_code == 401, where
+                        else:
+                            assert answer.status_code == 303, where
+                            assert answer.headers["location"] == "/login", where
+                    elif identity.role not in roles:
+                        assert answer.status_code == 403, where
+                    else:
+                        assert answer.status_code not in (401, 403), where
+                    checked += 1
+    assert checked >= 5 * 8  # the table really was walked
+
+
+def test_a_route_without_a_guard_is_caught() -> None:
+    from fastapi import FastAPI
+
+    bare = FastAPI()
+
+    @bare.get("/unguarded")
+    def unguarded() -> dict[str, str]:
+        return {}
+
+    [route] = [r for r in bare.routes if isinstance(r, APIRoute)]
+    with pytest.raises(AssertionError, match="no role guard"):
+        allowed_roles(route)
