@@ -36,7 +36,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -44,7 +44,6 @@ from callcenter import csv_export, render
 from callcenter.domain import reports
 from callcenter.domain.calendar import WARSAW, Calendar
 from callcenter.store import call_log, call_queries, db, migrate
-from callcenter.store.models import CallRow
 
 YEAR_START = datetime(2025, 12, 1, tzinfo=WARSAW)
 DAYS = 365
@@ -247,37 +246,11 @@ def month_report(engine: Engine, first: date, last: date) -> int:
     since = datetime.combine(first, datetime.min.time(), tzinfo=WARSAW)
     until = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=WARSAW)
     with db.sessions(engine)() as session:
-        facts = [
-            reports.CallFacts(
-                id=r.id,
-                arrived=r.arrived_at,
-                direction="inbound",
-                route=r.route,
-                reason=r.reason,
-                outcome=r.outcome,
-                operator=r.operator,
-                contract=r.contract,
-                queued=r.queued_at,
-                wait_seconds=r.wait_s,
-                talk_seconds=r.talk_s,
-            )
-            for r in session.execute(
-                select(
-                    CallRow.id,
-                    CallRow.arrived_at,
-                    CallRow.route,
-                    CallRow.reason,
-                    CallRow.outcome,
-                    CallRow.operator,
-                    CallRow.contract,
-                    CallRow.queued_at,
-                    CallRow.wait_s,
-                    CallRow.talk_s,
-                ).where(CallRow.arrived_at >= since, CallRow.arrived_at < until)
-            )
-        ]
-    days = reports.by_day(facts, [], first, last, Calendar())
-    return len(days) + len(reports.by_contract(facts)) + len(reports.by_hour(facts))
+        facts, callbacks = call_queries.report_facts(session, since, until)
+    days = reports.by_day(facts, callbacks, first, last, Calendar())
+    contracts = reports.by_contract(facts, callbacks)
+    operators = reports.by_operator(facts)
+    return len(days) + len(contracts) + len(operators) + len(reports.by_hour(facts))
 
 
 def export(engine: Engine, limit: int | None) -> tuple[int, float, int]:

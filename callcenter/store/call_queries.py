@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from callcenter.store.models import CallRow
+from callcenter.domain.reports import CallbackFacts, CallFacts, RingFacts
+from callcenter.store.models import CallbackRow, CallRingRow, CallRow
 
 PAGE_MAX = 500
 
@@ -117,3 +118,65 @@ def stream(session: Session, f: CallFilter, batch: int = 1000) -> Iterator[CallR
         if len(rows) < batch:
             return
         after = Cursor(rows[-1].arrived_at, rows[-1].id)
+
+
+def report_facts(
+    session: Session, since: datetime, until: datetime
+) -> tuple[list[CallFacts], list[CallbackFacts]]:
+    """The calls that arrived in [since, until) and the callbacks first called in it, as the
+    service-level figures read them (two queries for the calls and their rings, one for the
+    callbacks; Core rows, no ORM objects)."""
+    in_range = and_(CallRow.arrived_at >= since, CallRow.arrived_at < until)
+    rings: dict[int, list[RingFacts]] = {}
+    for r in session.execute(
+        select(CallRingRow.call_id, CallRingRow.endpoint, CallRingRow.seconds, CallRingRow.result)
+        .join(CallRow, CallRow.id == CallRingRow.call_id)
+        .where(in_range)
+        .order_by(CallRingRow.call_id, CallRingRow.position)
+    ):
+        rings.setdefault(r.call_id, []).append(RingFacts(r.endpoint, r.seconds, r.result))
+    calls = [
+        CallFacts(
+            id=r.id,
+            arrived=r.arrived_at,
+            direction="inbound",
+            route=r.route,
+            reason=r.reason,
+            outcome=r.outcome,
+            operator=r.operator,
+            contract=r.contract,
+            queued=r.queued_at,
+            wait_seconds=r.wait_s,
+            talk_seconds=r.talk_s,
+            rings=tuple(rings.get(r.id, ())),
+            callback=r.callback_id,
+        )
+        for r in session.execute(
+            select(
+                CallRow.id,
+                CallRow.arrived_at,
+                CallRow.route,
+                CallRow.reason,
+                CallRow.outcome,
+                CallRow.operator,
+                CallRow.contract,
+                CallRow.queued_at,
+                CallRow.wait_s,
+                CallRow.talk_s,
+                CallRow.callback_id,
+            ).where(in_range)
+        )
+    ]
+    callbacks = [
+        CallbackFacts(r.id, r.contract, r.first_call_at, r.due_at, r.done_at)
+        for r in session.execute(
+            select(
+                CallbackRow.id,
+                CallbackRow.contract,
+                CallbackRow.first_call_at,
+                CallbackRow.due_at,
+                CallbackRow.done_at,
+            ).where(CallbackRow.first_call_at >= since, CallbackRow.first_call_at < until)
+        )
+    ]
+    return calls, callbacks
