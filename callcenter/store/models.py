@@ -118,6 +118,16 @@ class CallRow(Base):
     """One inbound call as the PBX saw it, keyed by Asterisk's Linkedid."""
 
     __tablename__ = "calls"
+    # The call log's pages: each filter, then (arrived_at, id) for the keyset order
+    # (store/call_queries.py; migration 0008).
+    __table_args__ = (
+        Index("ix_calls_arrived_id", "arrived_at", "id"),
+        Index("ix_calls_outcome_arrived", "outcome", "arrived_at", "id"),
+        Index("ix_calls_contract_arrived", "contract", "arrived_at", "id"),
+        Index("ix_calls_operator_arrived", "operator", "arrived_at", "id"),
+        Index("ix_calls_caller_arrived", "caller_e164", "arrived_at", "id"),
+        Index("ix_calls_route_reason_arrived", "route", "reason", "arrived_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(64), unique=True)
     caller_raw: Mapped[str] = mapped_column(String(200), default="")
