@@ -24,6 +24,8 @@ class Settings:
     asterisk_log_dir: str = ".run/asterisk/log"
     # A covered caller calling again within this many minutes joins the same open callback.
     callback_window_min: float = 120.0
+    # The key that encrypts tickets' access data: never in the database or the repository.
+    secret_key_file: str = "~/.config/callcenter/secret.key"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
             callback_window_min=float(
                 get("callback_window_min", str(defaults.callback_window_min))
             ),
+            secret_key_file=get("secret_key_file", _default_key_file(env)),
         )
 
     def __repr__(self) -> str:  # never print the AMI secret or a database password
@@ -54,3 +57,11 @@ class Settings:
         return (
             f"Settings(database_url={url!r}, ami={self.ami_user}@{self.ami_host}:{self.ami_port})"
         )
+
+
+def _default_key_file(env: Mapping[str, str]) -> str:
+    """`$XDG_CONFIG_HOME/callcenter/secret.key`, else `~/.config/callcenter/secret.key`."""
+    base = env.get("XDG_CONFIG_HOME", "")
+    if base and os.path.isabs(base):
+        return os.path.join(base, "callcenter", "secret.key")
+    return Settings.secret_key_file
