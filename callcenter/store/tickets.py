@@ -178,6 +178,13 @@ def complete(
             raise NotFoundError(f"no contract {values.contract!r}")
     row = None
     if values.call_id is not None:
+        # The call's row locked first: the listener, which updates it in the transaction that
+        # opens its draft, waits for this save or is waited for (then its draft is completed).
+        locked = session.scalar(
+            select(CallRow.id).where(CallRow.id == values.call_id).with_for_update()
+        )
+        if locked is None:
+            raise NotFoundError(f"no call #{values.call_id}")
         row = session.scalar(
             select(TicketRow)
             .where(TicketRow.call_id == values.call_id)

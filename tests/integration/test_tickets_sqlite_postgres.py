@@ -5,22 +5,27 @@ sealed at rest and shown only on an audited reveal, callbacks due."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from callcenter import desk
+from callcenter.domain.calls import CallState, Outcome
 from callcenter.domain.contract_csv import parse_contracts
 from callcenter.domain.terms import Reason, Route, TicketKind
 from callcenter.domain.tickets import AccessData, FindingCode, TicketForm
 from callcenter.secrets import SecretIntegrityError, SecretKey, SecretKeyError, load_key
 from callcenter.services import route_call
-from callcenter.store import db, migrate
+from callcenter.store import call_log, db, migrate
 from callcenter.store import repositories as repo
 from callcenter.store import tickets as store
 from callcenter.store.models import (
@@ -94,7 +99,7 @@ def _call(s: Session, linkedid: str, *, answered: datetime | None, draft: bool) 
         covered=True,
         arrived_at=(answered or NOW) - timedelta(seconds=20),
         answered_at=answered,
-        state="ended" if draft else "talking",
+        state="ended" if draft else "answered",
     )
     s.add(row)
     s.flush()
@@ -462,3 +467,78 @@ def test_callbacks_due_by_due_time_overdue_marked_per_endpoint(engine: Engine) -
             rang_op2,
             later,
         ]
+
+
+def test_migration_0006_keeps_existing_tickets_and_goes_back(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine, "0003")
+    with db.transaction(db.sessions(engine)) as s:
+        repo.import_contracts(s, parse_contracts(CSV), NOW)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO tickets (status, contract_id, kind, received_at, description, site_url,"
+            " other_site, created_at) SELECT 'open', id, 'answer', accepted_at, '', '', false,"
+            " accepted_at FROM contracts WHERE number = 'A-1'"
+        )
+    migrate.upgrade(engine)
+    with db.sessions(engine)() as s:
+        [old] = store.tickets(s)
+    assert (old.contract, old.findings, old.may_skip, old.has_access_data) == (
+        "A-1",
+        (),
+        False,
+        False,
+    )
+    command.downgrade(migrate.alembic_config(engine), "0003")
+    assert migrate.current(engine) == "0003"
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.HEAD == "0006"
+    engine.dispose()
+
+
+def test_a_save_during_the_hang_up_and_the_listeners_draft_make_one_ticket(
+    postgres_url: str, key: SecretKey
+) -> None:
+    """The save locks the call's row: the listener, ending the call meanwhile, waits and then
+    finds the completed ticket instead of opening a second one (real PostgreSQL)."""
+    engine = db.make_engine(postgres_url)
+    migrate.upgrade(engine)
+    sessions = db.sessions(engine)
+    with db.transaction(sessions) as s:
+        repo.import_contracts(s, parse_contracts(CSV), NOW)
+        call_id = _call(s, "1700000000.5", answered=NOW - timedelta(minutes=1), draft=False)
+    with sessions() as s:
+        talking = call_log.load_call(s.get_one(CallRow, call_id))
+    ended = replace(talking, state=CallState.ENDED, ended=NOW, outcome=Outcome.ANSWERED)
+    follow: dict[str, call_log.FollowUp] = {}
+
+    def listener() -> None:
+        with db.transaction(sessions) as s:
+            rows = call_log.save_calls(s, [ended])
+            follow.update(call_log.follow_ups(s, [ended], rows, "PL", timedelta(hours=2)))
+
+    saving = sessions()
+    saving.begin()
+    try:
+        ticket = desk.save_ticket(saving, _form(call_id=call_id), "op1", NOW, key).ticket
+        thread = threading.Thread(target=listener)
+        thread.start()
+        with engine.connect() as watch:  # bounded wait: the listener is blocked on the lock
+            for _ in range(200):
+                waiting = watch.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                ).scalar()
+                if waiting:
+                    break
+                time.sleep(0.025)
+        assert waiting == 1
+        saving.commit()
+    finally:
+        saving.close()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert follow[ended.linkedid].ticket_id == ticket.id
+    with sessions() as s:
+        [only] = store.tickets(s, call_id=call_id)
+    assert (only.id, only.status, only.kind) == (ticket.id, "open", TicketKind.ACTION)
+    engine.dispose()
