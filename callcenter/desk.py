@@ -185,7 +185,9 @@ def save_ticket(
     `key`. Raises TicketInputError (naming the field) for input that cannot be saved: no
     kind, an unknown contract or call, a value longer than its field; TicketConflictError
     when the call's ticket was completed before."""
-    for name, limit in too_long(form):
+    over = too_long(form)
+    if over:
+        name, limit = over[0]
         raise TicketInputError(name, f"longer than {limit} characters")
     if form.kind is None:
         raise TicketInputError("kind", f"choose a kind ({_KINDS})")
