@@ -25,6 +25,7 @@ from callcenter.domain.allowance import Consolidation
 from callcenter.domain.calendar import Closure
 from callcenter.domain.contract_csv import CsvError, parse_contracts
 from callcenter.domain.terms import TicketKind
+from callcenter.domain.tickets import is_other_installation
 from callcenter.store import call_log, migrate
 from callcenter.store import repositories as repo
 from callcenter.timeparse import parse_date, parse_time
@@ -191,7 +192,7 @@ def tickets_add(
         raise UserError("--answered-at is before --at")
     with _unit_of_work() as session:
         covered = repo.contract(session, contract)
-        other_site = bool(url) and url.rstrip("/") != covered.site_url.rstrip("/")
+        other_site = bool(url) and is_other_installation(covered.site_url, url)
         ticket_id = repo.add_ticket(
             session,
             repo.NewTicket(contract, kind, received, answered, description, url, other_site),

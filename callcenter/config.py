@@ -39,6 +39,8 @@ class Settings:
     # An open screen's login (its WebSocket) is checked again this often: logout, a disabled
     # account or expiry closes it. (The check also keeps a cookie session from going idle.)
     web_ws_recheck_s: float = 30.0
+    # The key that encrypts tickets' access data: never in the database or the repository.
+    secret_key_file: str = "~/.config/callcenter/secret.key"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +72,7 @@ class Settings:
             web_token_ttl_min=float(get("web_token_ttl_min", str(defaults.web_token_ttl_min))),
             web_secure_cookies=_flag(get("web_secure_cookies", "")),
             web_ws_recheck_s=float(get("web_ws_recheck_s", str(defaults.web_ws_recheck_s))),
+            secret_key_file=get("secret_key_file", _default_key_file(env)),
         )
 
     def __repr__(self) -> str:  # never print the AMI secret or a database password
@@ -77,3 +80,11 @@ class Settings:
         return (
             f"Settings(database_url={url!r}, ami={self.ami_user}@{self.ami_host}:{self.ami_port})"
         )
+
+
+def _default_key_file(env: Mapping[str, str]) -> str:
+    """`$XDG_CONFIG_HOME/callcenter/secret.key`, else `~/.config/callcenter/secret.key`."""
+    base = env.get("XDG_CONFIG_HOME", "")
+    if base and os.path.isabs(base):
+        return os.path.join(base, "callcenter", "secret.key")
+    return Settings.secret_key_file

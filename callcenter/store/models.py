@@ -11,10 +11,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -111,7 +113,21 @@ class TicketRow(Base):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), nullable=True, unique=True)
     operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The clause checks when it was saved (JSON list, store/tickets.py maps it), and whether
+    # any of them lets the request be skipped: so a manager sees why.
+    findings: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    may_skip: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     contract: Mapped[ContractRow | None] = relationship(lazy="joined")
+
+
+class TicketSecretRow(Base):
+    """A ticket's access data, sealed (callcenter/secrets.py): never stored in the clear."""
+
+    __tablename__ = "ticket_secrets"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CallRow(Base):

@@ -250,3 +250,18 @@ def test_tickets_consolidations_and_closures_drive_routing(cli: Cli) -> None:
 def test_bad_input_gives_one_line_and_a_nonzero_exit(cli: Cli, args: tuple[str, ...]) -> None:
     cli.ok("contracts", "import", str(DEMO_CSV))
     cli.fails(*args)
+
+
+def test_tickets_add_flags_another_installation_only(cli: Cli) -> None:
+    """Clause 5: the covered site under another spelling is the same installation."""
+    cli.ok("contracts", "import", str(DEMO_CSV))
+    shown = cli.json("contracts", "show", "CC-2026-001")
+    assert isinstance(shown, dict)
+    site = str(shown["installation"]["site_url"]).removeprefix("https://")
+    same = cli.json(
+        "tickets", "add", "CC-2026-001", "--kind", "answer", "--url", f"HTTP://WWW.{site}/a/"
+    )
+    other = cli.json(
+        "tickets", "add", "CC-2026-001", "--kind", "answer", "--url", "https://elsewhere.pl"
+    )
+    assert (same["other_site"], other["other_site"]) == (False, True)  # type: ignore[index]
