@@ -1,7 +1,7 @@
 """The operator's desk: tickets taken while talking, their access data, callbacks due.
 
 Services for every door (API, pages, CLI): they gather the inputs, call the core
-(domain/tickets.py, domain/allowance.py through services.py, domain/callbacks.py) and carry
+(domain/tickets.py, domain/allowance.py through services.py, domain/callback_list.py) and carry
 the result out through the store. None commits: the caller's unit of work does, so a ticket,
 its sealed access data, its routing change and its audit entry land together or not at all.
 """
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from callcenter.domain.callbacks import DueCallback, due_list
+from callcenter.domain.callback_list import DueCallback, due_list
 from callcenter.domain.contracts import Contract
 from callcenter.domain.terms import TicketKind
 from callcenter.domain.tickets import (
@@ -31,7 +31,7 @@ from callcenter.domain.tickets import (
 )
 from callcenter.secrets import SecretIntegrityError, SecretKey
 from callcenter.services import ContractReport, contract_report
-from callcenter.store import callbacks as callback_store
+from callcenter.store import callback_list as callback_store
 from callcenter.store import repositories as repo
 from callcenter.store import tickets as store
 from callcenter.store.repositories import NotFoundError

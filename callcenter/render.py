@@ -203,6 +203,7 @@ def call_json(row: CallRow) -> dict[str, Any]:
         ],
         "hangup_cause": row.hangup_cause,
         "callback": row.callback_id,
+        "direction": row.direction,
         "decision_ms": row.decision_ms,
     }
 
@@ -261,6 +262,8 @@ def callback_json(row: CallbackRow) -> dict[str, Any]:
         "last_call": _iso(row.last_call_at),
         "due": _iso(row.due_at),
         "done": _iso(row.done_at),
+        "requested": row.requested,
+        "attempts": row.attempts,
     }
 
 

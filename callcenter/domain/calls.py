@@ -43,6 +43,7 @@ class Outcome(StrEnum):
     UNANSWERED = "unanswered"
     REJECTED = "rejected"
     FAILED = "failed"
+    CALLBACK_REQUESTED = "callback_requested"  # pressed 1 in the queue to be called back
 
 
 class RingResult(StrEnum):
@@ -102,9 +103,11 @@ class Call:
     @property
     def missed(self) -> bool:
         """Not answered although it reached us: a covered caller gets a callback."""
-        return self.outcome in (Outcome.ABANDONED, Outcome.UNANSWERED) or (
-            self.outcome is Outcome.REJECTED and self.route == "closed"
-        )
+        return self.outcome in (
+            Outcome.ABANDONED,
+            Outcome.UNANSWERED,
+            Outcome.CALLBACK_REQUESTED,
+        ) or (self.outcome is Outcome.REJECTED and self.route == "closed")
 
 
 class PopKind(StrEnum):
@@ -323,9 +326,15 @@ def _mark_busy(call: Call, endpoint: str) -> Call:
     return replace(call, rings=tuple(rings))
 
 
+# The dialplan's CallcenterQueueEnd Status that names its own outcome.
+QUEUE_END_OUTCOMES: Mapping[str, Outcome] = {"CALLBACK": Outcome.CALLBACK_REQUESTED}
+
+
 def outcome_of(call: Call) -> Outcome:
     if call.answered is not None:
         return Outcome.ANSWERED
+    if call.queue_status in QUEUE_END_OUTCOMES:
+        return QUEUE_END_OUTCOMES[call.queue_status]
     if call.abandoned:
         return Outcome.ABANDONED
     if call.queued is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.config import Settings
 from callcenter.domain.calendar import Calendar
+from callcenter.domain.callbacks import OutboundCall, OutboundTracker
 from callcenter.domain.calls import Call, CallState, Pop, PopKind, Tracker
 from callcenter.domain.reconcile import (
     LiveChannel,
@@ -39,6 +41,7 @@ from callcenter.pbx.frames import Frame
 from callcenter.pbx.popinfo import pop_payloads
 from callcenter.pbx.pops import PopHub
 from callcenter.store import call_log, db
+from callcenter.store.callbacks import save_outbound
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,8 @@ class Listener:
         self.settings = settings
         self.hub = hub
         self.tracker = Tracker()
-        self.dirty: dict[str, Call] = {}
+        self.outbound = OutboundTracker()  # the callback attempts' originated calls
+        self.dirty: dict[str, Call | OutboundCall] = {}
         self.writer: asyncio.Task[None] | None = None
         self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-log")
         self.reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pop-info")
@@ -68,14 +72,20 @@ class Listener:
     async def handle(self, frame: Frame) -> None:
         """The AmiClient's one consumer: every event, in arrival order."""
         self.events += 1
-        update = self.tracker.feed(frame.as_dict(), frame.received_at or datetime.now(UTC))
+        event = frame.as_dict()
+        received = frame.received_at or datetime.now(UTC)
+        if self.outbound.claims(event):
+            if (outbound := self.outbound.feed(event, received)) is not None:
+                self.mark(outbound)
+            return
+        update = self.tracker.feed(event, received)
         if update is None:
             return
         self.mark(update.call)
         for pop in update.pops:
             self.publish(pop, update.call)
 
-    def mark(self, call: Call) -> None:
+    def mark(self, call: Call | OutboundCall) -> None:
         self.dirty[call.linkedid] = call
         if self.writer is None or self.writer.done():
             self.writer = asyncio.create_task(self._write(), name="call-log-writer")
@@ -167,11 +177,19 @@ class Listener:
                     # Newer states of the same calls replace the failed ones.
                     batch = [self.dirty.pop(c.linkedid, c) for c in batch]
 
-    def _write_batch(self, calls: list[Call]) -> None:
+    def _write_batch(self, batch: list[Call | OutboundCall]) -> None:
         window = timedelta(minutes=self.settings.callback_window_min)
+        calls = [c for c in batch if isinstance(c, Call)]
         with db.transaction(self.sessions) as session:
+            save_outbound(session, [c for c in batch if isinstance(c, OutboundCall)])
             rows = call_log.save_calls(session, calls, self.settings.region)
             call_log.follow_ups(session, calls, rows, self.settings.region, window)
+            for outbound in batch:
+                if isinstance(outbound, OutboundCall) and outbound.result is not None:
+                    log.info(
+                        "callback attempt ended attempt=%d call=%s operator=%s result=%s",
+                        outbound.attempt_id, outbound.linkedid, outbound.operator, outbound.result,
+                    )  # fmt: skip
             for call in calls:
                 if call.state is CallState.ENDED:
                     log.info(
@@ -244,6 +262,8 @@ class Listener:
                 )
                 self.mark(closed)
         for linkedid, channels in live.items():
+            if OutboundTracker.claims({"Linkedid": linkedid}):
+                continue  # a callback attempt's call: not an inbound call to adopt
             if not any(c.uniqueid == linkedid for c in channels):
                 continue  # not an inbound call's legs (e.g. a stray operator channel)
             known = self.tracker.calls.get(linkedid)
@@ -294,9 +314,17 @@ def _live_channel(frame: Frame) -> LiveChannel | None:
 
 
 async def run_listener(
-    settings: Settings, stop: asyncio.Event, hub: PopHub, record: Path | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    hub: PopHub,
+    record: Path | None = None,
+    on_ready: Callable[[Listener], None] | None = None,
 ) -> Listener:
-    """Listen until `stop` is set; returns the listener (its counters) when done."""
+    """Listen until `stop` is set; returns the listener (its counters) when done.
+
+    `on_ready` is called once the listener and its AMI client exist (before the client
+    connects): what else runs in this process (the web app's "Call back") reaches the AMI
+    through `listener.client` (see pbx/callbacks.call_back)."""
     engine = db.make_engine(settings.database_url)
     listener = Listener(db.sessions(engine), settings, hub)
     await listener.warm_up()
@@ -309,6 +337,8 @@ async def run_listener(
         record=record,
     )
     listener.client = client
+    if on_ready is not None:
+        on_ready(listener)
     runner = asyncio.create_task(client.run(), name="ami-client")
     stopper = asyncio.create_task(stop.wait())
     try:

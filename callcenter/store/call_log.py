@@ -113,7 +113,9 @@ def load_call(row: CallRow) -> Call:
 def unfinished_calls(session: Session) -> list[Call]:
     """Calls the log has seen start but not end: to reconcile after a gap or a restart."""
     rows = session.scalars(
-        select(CallRow).where(CallRow.ended_at.is_(None), CallRow.state != "ended")
+        select(CallRow).where(
+            CallRow.ended_at.is_(None), CallRow.state != "ended", CallRow.direction == "inbound"
+        )
     )
     return [load_call(row) for row in rows]
 
@@ -213,7 +215,9 @@ def _callback(session: Session, row: CallRow, call: Call, window: timedelta) -> 
         )
         .order_by(CallbackRow.id.desc())
     )
+    requested = call.outcome is Outcome.CALLBACK_REQUESTED  # pressed 1 in the queue
     if open_one is not None:
+        open_one.requested = open_one.requested or requested
         open_one.calls += 1
         open_one.last_call_at = max(open_one.last_call_at, call.arrived)
         row.callback_id = open_one.id
@@ -227,6 +231,7 @@ def _callback(session: Session, row: CallRow, call: Call, window: timedelta) -> 
         calls=1,
         due_at=due,
         created_at=call.ended or call.arrived,
+        requested=requested,
     )
     session.add(callback)
     session.flush()

@@ -170,6 +170,7 @@ class CallRow(Base):
     hangup_cause: Mapped[str] = mapped_column(String(64), default="")
     reconciled: Mapped[str] = mapped_column(String(200), default="")
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"), nullable=True)
+    direction: Mapped[str] = mapped_column(String(20), default="inbound")  # or "callback"
     rings: Mapped[list[CallRingRow]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CallRingRow.position"
     )
@@ -200,6 +201,21 @@ class CallbackRow(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested: Mapped[bool] = mapped_column(Boolean, default=False)  # pressed 1 in the queue
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # attempts that dialled out
+
+
+class CallbackAttemptRow(Base):
+    """One "Call back": the operator's phone rang first, then the customer's number."""
+
+    __tablename__ = "callback_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    operator: Mapped[str] = mapped_column(String(64))
+    linkedid: Mapped[str] = mapped_column(String(150), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    result: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class UserRow(Base):

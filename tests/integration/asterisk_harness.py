@@ -299,12 +299,18 @@ class Operator:
     behaviour: Behaviour = "answer"
     ring_seconds: float = 0.0
     run_dir: Path | None = None
+    ip: str = OPERATOR_IP
+    sip_port: int | None = None  # another phone than an operator's (e.g. Customer)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _workdir: Path | None = field(default=None, init=False, repr=False)
 
     @property
     def port(self) -> int:
-        return 5070 + self.number
+        return self.sip_port if self.sip_port is not None else 5070 + self.number
+
+    @property
+    def name(self) -> str:
+        return f"op{self.number}" if self.sip_port is None else f"phone-{self.ip}-{self.port}"
 
     @property
     def log_file(self) -> Path:
@@ -313,15 +319,15 @@ class Operator:
         return self._workdir / "actions.log"
 
     def start(self, timeout: float = 10.0) -> Operator:
-        if self.number not in (1, 2, 3):
+        if self.sip_port is None and self.number not in (1, 2, 3):
             raise ValueError("operators are op1, op2, op3")
-        if _udp_port_bound(OPERATOR_IP, self.port):
-            raise HarnessError(f"{OPERATOR_IP}:{self.port} is in use (a stray sipp?)")
-        self._workdir = _workdir(self.run_dir or LocalAsterisk().run_dir, f"op{self.number}")
+        if _udp_port_bound(self.ip, self.port):
+            raise HarnessError(f"{self.ip}:{self.port} is in use (a stray sipp?)")
+        self._workdir = _workdir(self.run_dir or LocalAsterisk().run_dir, self.name)
         args = [
             _sipp(),
             "-sf", str(SIPP_DIR / _UAS_SCENARIO[self.behaviour]),
-            "-i", OPERATOR_IP,
+            "-i", self.ip,
             "-p", str(self.port),
             "-d", str(round(self.ring_seconds * 1000)),
             "-mp", str(16000 + 100 * self.number),
@@ -336,7 +342,7 @@ class Operator:
         )
         out.close()
         deadline = time.monotonic() + timeout
-        while not _udp_port_bound(OPERATOR_IP, self.port):
+        while not _udp_port_bound(self.ip, self.port):
             if self._process.poll() is not None:
                 raise HarnessError(f"operator sipp exited: see {self._workdir}/sipp.out")
             if time.monotonic() > deadline:
@@ -357,9 +363,7 @@ class Operator:
         deadline = time.monotonic() + timeout
         while not any(e == event for e, _ in self.events()):
             if time.monotonic() > deadline:
-                raise HarnessError(
-                    f"op{self.number}: no {event} after {timeout} s: {self.events()}"
-                )
+                raise HarnessError(f"{self.name}: no {event} after {timeout} s: {self.events()}")
             time.sleep(0.1)
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -383,6 +387,15 @@ class Operator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+CUSTOMER_PORT = 5090  # where the trunk's calls out go (pjsip.conf [trunk] aor)
+
+
+def Customer(behaviour: Behaviour = "answer", ring_seconds: float = 0.0) -> Operator:  # noqa: N802
+    """The customer's phone behind the carrier: a sipp server on 127.0.0.2:5090, where
+    Asterisk's calls out through the trunk (callbacks) arrive."""
+    return Operator(0, behaviour, ring_seconds, ip=TRUNK_IP, sip_port=CUSTOMER_PORT)
 
 
 # --------------------------------------------------------------------------------------

@@ -8,12 +8,15 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from callcenter.config import Settings
 from callcenter.pbx.listener import Listener, run_listener
 from callcenter.pbx.pops import ALL, PopHub
+
+T = TypeVar("T")
 
 
 class AmiProxy:
@@ -69,6 +72,7 @@ class ThreadedListener:
         self.loop = asyncio.new_event_loop()
         self.proxy = AmiProxy((settings.ami_host, settings.ami_port))
         self.listener: Listener | None = None
+        self.live: Listener | None = None  # the running listener (run_listener's on_ready)
         self.error: BaseException | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
@@ -100,9 +104,18 @@ class ThreadedListener:
             collector = asyncio.create_task(collect())
             self._ready.set()
             try:
-                self.listener = await run_listener(settings, self.stop_event, hub)
+                self.listener = await run_listener(
+                    settings, self.stop_event, hub, on_ready=self._ready_listener
+                )
             finally:
                 collector.cancel()
+
+    def _ready_listener(self, listener: Listener) -> None:
+        self.live = listener
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run a coroutine in the listener's loop (e.g. pbx.callbacks.call_back)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def call_soon(self, fn: Any, *args: Any) -> None:
         self.loop.call_soon_threadsafe(fn, *args)
