@@ -22,11 +22,15 @@ from panoramisk.fast_agi import Application
 
 from dialplan.protocol import (
     MAX_HEADER_BYTES,
+    MAX_USAGE_LINES,
+    USAGE_END,
+    USAGE_START,
     AgiRequest,
     AgiResult,
     ProtocolError,
     parse_headers,
     parse_result,
+    usage_result,
 )
 
 log = logging.getLogger(__name__)
@@ -55,17 +59,35 @@ class AgiChannel:
         self._writer.write(command)
         await self._writer.drain()
         while True:
-            try:
-                line = await asyncio.wait_for(self._reader.readline(), COMMAND_TIMEOUT)
-            except (ConnectionError, TimeoutError) as exc:
-                raise HangupError(f"no answer to {command[:40]!r}: {exc!r}") from exc
-            if not line:
-                raise HangupError(f"connection closed before the answer to {command[:40]!r}")
+            line = await self._line(command)
             if line.startswith(b"HANGUP"):
                 continue  # async hang-up notice; the answer to our command follows
+            if line.startswith(USAGE_START):
+                return await self._usage(command, line)
             result = parse_result(line)
             if result.code != 100:  # 100 Trying: the real answer follows
                 return result
+
+    async def _line(self, command: bytes) -> bytes:
+        try:
+            line = await asyncio.wait_for(self._reader.readline(), COMMAND_TIMEOUT)
+        except (ConnectionError, TimeoutError) as exc:
+            raise HangupError(f"no answer to {command[:40]!r}: {exc!r}") from exc
+        except ValueError as exc:  # a line over the stream's limit
+            raise ProtocolError(f"answer to {command[:40]!r} too long: {exc}") from None
+        if not line:
+            raise HangupError(f"connection closed before the answer to {command[:40]!r}")
+        return line
+
+    async def _usage(self, command: bytes, first: bytes) -> AgiResult:
+        """A `520-` answer: read it to its closing `520 ` line (bounded)."""
+        rest: list[bytes] = []
+        while len(rest) < MAX_USAGE_LINES:
+            line = await self._line(command)
+            rest.append(line)
+            if line.startswith(USAGE_END):
+                return usage_result(first, rest)
+        raise ProtocolError(f"usage answer to {command[:40]!r} longer than {MAX_USAGE_LINES} lines")
 
 
 Handler = Callable[[AgiChannel], Awaitable[None]]

@@ -335,6 +335,7 @@ async def run_listener(
         on_login=listener.resync,
         on_state=listener.on_state,
         record=record,
+        max_login_attempts=None,  # a refused login is retried (loudly): routing stays up
     )
     listener.client = client
     if on_ready is not None:
@@ -344,7 +345,7 @@ async def run_listener(
     try:
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if runner in done:
-            runner.result()  # AmiAuthError after the bounded retries
+            runner.result()  # an unexpected failure of the client
     finally:
         stopper.cancel()
         await client.close()
