@@ -104,8 +104,9 @@ class AgiResult:
 
     @property
     def ok(self) -> bool:
-        """Done: `200` with a result other than `-1` (`200 result=-1`: the command failed)."""
-        return self.code == 200 and self.result != "-1"
+        """Done: `200` with a result that is not negative (`200 result=-1`: the command
+        failed; `-2` for EXEC: no such application)."""
+        return self.code == 200 and not self.result.startswith("-")
 
 
 def parse_result(line: bytes) -> AgiResult:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from panoramisk.fast_agi import Application
@@ -30,6 +30,8 @@ from dialplan.protocol import (
     ProtocolError,
     parse_headers,
     parse_result,
+    set_variable,
+    set_variables,
     usage_result,
 )
 
@@ -67,6 +69,32 @@ class AgiChannel:
             result = parse_result(line)
             if result.code != 100:  # 100 Trying: the real answer follows
                 return result
+
+    async def set_variables(self, values: Mapping[str, str], call: str) -> bool:
+        """Set these channel variables (one MSet when it can); True if Asterisk took them.
+
+        A refused command (`200 result=-1`, `510`, a `520` usage answer) is logged; a refused
+        MSet is tried again as one SET VARIABLE per variable, so the caller still gets the
+        decision rather than the dialplan's fail-open."""
+        commands = set_variables(values)
+        if await self._done(commands[0], call) or len(commands) > 1:
+            ok = True
+            for command in commands[1:]:
+                ok = await self._done(command, call) and ok
+            return ok
+        ok = True
+        for name, value in values.items():
+            ok = await self._done(set_variable(name, value), call) and ok
+        return ok
+
+    async def _done(self, command: bytes, call: str) -> bool:
+        result = await self.send(command)
+        if not result.ok:
+            log.error(
+                "agi refused call=%s command=%r answer=%r",
+                call, command.decode(errors="replace").strip(), result.text,
+            )  # fmt: skip
+        return result.ok
 
     async def _line(self, command: bytes) -> bytes:
         try:
