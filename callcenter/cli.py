@@ -255,7 +255,9 @@ def route(
 @calls_app.command("list")
 def calls_list(
     since: Annotated[str | None, typer.Option(help="Only calls that arrived since TIME.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 200,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="At most this many, newest first.")
+    ] = 200,
     as_json: JsonFlag = False,
 ) -> None:
     """Calls, newest first: caller, decision, outcome, operator, wait and talk time."""
@@ -383,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.format_message())
     except (UserError, repo.NotFoundError, migrate.SchemaError, SettingError) as exc:
         return _fail(str(exc))
+    except OverflowError as exc:  # a number past what the database or a date can hold
+        return _fail(f"a value is out of range: {exc}")
     except IntegrityError as exc:
         return _fail(f"the database refused the change: {exc.orig}")
     except OperationalError as exc:
