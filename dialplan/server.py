@@ -7,7 +7,10 @@ panoramisk 1.4 (the last release) has three traps this module closes, each with 
 - `add_route` with a plain function breaks on Python 3.11+ (`asyncio.coroutine` is gone):
   here plain functions are wrapped.
 Commands are sent through `AgiChannel.send`, which also treats EOF as a hang-up instead of
-failing to parse an empty line.
+failing to parse an empty line, reads a multi-line `520-` usage answer to its closing `520 `
+line (bounded), and returns `200 result=-1` as a failed result (`AgiResult.ok`). A request
+without `agi_network_script` is routed by the path of its `agi_request`. Each of these is
+tested in tests/integration/test_fastagi_hostile_sqlite.py.
 """
 
 from __future__ import annotations
