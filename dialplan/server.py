@@ -57,6 +57,7 @@ class AgiChannel:
         self.request = request
         self._reader = reader
         self._writer = writer
+        self.hung_up = False  # Asterisk said HANGUP: the caller is gone
 
     async def send(self, command: bytes) -> AgiResult:
         """One command and its answer. (Asterisk reads one command at a time: commands
@@ -66,6 +67,7 @@ class AgiChannel:
         while True:
             line = await self._line(command)
             if line.startswith(b"HANGUP"):
+                self.hung_up = True
                 continue  # async hang-up notice; the answer to our command follows
             if line.startswith(USAGE_START):
                 return await self._usage(command, line)
@@ -78,9 +80,9 @@ class AgiChannel:
 
         A refused command (`200 result=-1`, `510`, a `520` usage answer) is logged; a refused
         MSet is tried again as one SET VARIABLE per variable, so the caller still gets the
-        decision rather than the dialplan's fail-open."""
+        decision rather than the dialplan's fail-open (not after a hang-up: no one to tell)."""
         commands = set_variables(values)
-        if await self._done(commands[0], call) or len(commands) > 1:
+        if await self._done(commands[0], call) or len(commands) > 1 or self.hung_up:
             ok = True
             for command in commands[1:]:
                 ok = await self._done(command, call) and ok

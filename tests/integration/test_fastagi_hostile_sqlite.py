@@ -151,3 +151,14 @@ async def test_a_usage_answer_that_never_ends_is_a_bounded_protocol_error(
     await Asterisk(answers=[endless]).call(agi.port, headers("anonymous", uniqueid="r.4"))
     assert "longer than 100 lines" in caplog.text
     assert (await _logged(agi.service, "r.4")).linkedid == "r.4"  # the call happened
+
+
+async def test_after_a_hang_up_a_refused_mset_is_not_sent_again(
+    agi: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dialplan")
+    asterisk = Asterisk(answers=[b"HANGUP\n200 result=-1\n"])
+    commands = await asterisk.call(agi.port, headers("anonymous", uniqueid="r.5"))
+    assert len(commands) == 1 and commands[0].startswith("EXEC MSet ")
+    assert "agi refused call=r.5" in caplog.text
+    assert (await _logged(agi.service, "r.5")).linkedid == "r.5"
