@@ -6,9 +6,9 @@ Theory of operation
 serve the session until the connection ends, the Ping watchdog finds it dead, or we close;
 then wait a backoff with jitter and start again. A refused login raises `AmiAuthError` inside
 the loop and is logged as an error each time (at most once per backoff, so at a capped rate);
-after `max_login_attempts` refusals in a row `run()` raises it, or, with None (how the
-listener runs it: callers come first, the process and its routing service stay up), goes on
-retrying until the secret is fixed on either side. Connection failures are retried as long
+after `max_login_attempts` refusals in a row `run()` raises it, or, with None (how `serve`
+runs it: callers come first, the process and its routing service stay up), goes on retrying
+until the secret is fixed on either side. Connection failures are retried as long
 as the client runs, each one logged.
 
 One reader task per session turns bytes into frames with the pure `FrameParser`. A frame that

@@ -7,7 +7,10 @@ the point where serve used to stop everything (five refusals, about 9 s)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -17,6 +20,7 @@ from callcenter.store import db, migrate
 from tests.support.agi_client import call, headers
 from tests.support.fake_ami import FakeAmiServer
 
+CALLCENTER = str(Path(sys.executable).with_name("callcenter"))
 OLD_LIMIT = 5  # refusals after which serve used to stop, routing service and all
 SECRET = "wrong-secret-do-not-log"
 
@@ -73,3 +77,24 @@ def test_serve_keeps_routing_while_the_ami_refuses_the_login(
     assert "Authentication failed" in refused[0]
     assert SECRET in ami.secrets_seen and SECRET not in log  # sent, never logged
     assert "Traceback" not in log
+
+
+def test_listen_alone_stops_with_one_clear_line_after_bounded_refusals(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """With no callers to serve in the process, the listener alone gives up, clearly."""
+    engine = db.make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    with FakeAmiServer(secret=None) as ami:
+        done = subprocess.run(
+            [CALLCENTER, "listen"],
+            env={**os.environ, "CALLCENTER_DATABASE_URL": sqlite_url,
+                 "CALLCENTER_AMI_PORT": str(ami.port), "CALLCENTER_AMI_SECRET": SECRET},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert ami.attempts() == OLD_LIMIT
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("callcenter: error: AMI login refused for user 'callcenter'")
+    assert "Traceback" not in done.stderr and SECRET not in done.stderr
