@@ -61,7 +61,8 @@ def users_list(as_json: JsonFlag = False) -> None:
         return
     for u in items:
         state = f"disabled {u['disabled_at']}" if u["disabled_at"] else "active"
-        out.print(f"{u['username']:<20} {u['role']:<9} {u['endpoint'] or '-':<8} {state}")
+        name, endpoint = visible(u["username"]), visible(u["endpoint"] or "-")
+        out.print(f"{name:<20} {u['role']:<9} {endpoint:<8} {state}")
 
 
 @users_app.command("disable")
