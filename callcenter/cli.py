@@ -93,11 +93,12 @@ def contracts_import(
     try:
         contracts = parse_contracts(decode_csv(data), region)
     except CsvError as exc:
+        name = visible(file)
         for error in exc.errors[:20]:
-            sys.stderr.write(f"callcenter: {file}: {visible(error)}\n")
+            sys.stderr.write(f"callcenter: {name}: {visible(error)}\n")
         more = len(exc.errors) - 20
         if more > 0:
-            sys.stderr.write(f"callcenter: {file}: ... and {more} more bad line(s)\n")
+            sys.stderr.write(f"callcenter: {name}: ... and {more} more bad line(s)\n")
         raise UserError(f"{file}: nothing imported ({len(exc.errors)} bad line(s))") from None
     with _unit_of_work() as session:
         result = render.import_with_progress(session, contracts, _now(), out)

@@ -187,3 +187,11 @@ def test_errors_show_outside_text_as_written_on_one_line(cli: Cli) -> None:
     assert "no call '[/]'" in error
     error = cli.fails("route", "1", "--at", "[red]\x1b[2Jsoon")
     assert "--at: '[red]\\x1b[2Jsoon' is not a time" in error
+
+
+def test_a_bad_csv_line_and_its_file_name_are_shown_as_written(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "evil\x1b[2J[bold].csv"
+    bad = _row("K-9", "Ok", "601 234 571") | {"plan": "[red]\x1b[5mgold"}
+    path.write_bytes(_csv([bad]).encode())
+    error = cli.fails("contracts", "import", str(path))
+    assert "evil\\x1b[2J[bold].csv: line 2: plan: '[red]\\x1b[5mgold' is not one of" in error
