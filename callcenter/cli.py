@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from callcenter import render, services
 from callcenter.cli_common import JsonFlag, UserError, _engine, _now, _print_json, _unit_of_work
 from callcenter.cli_users import users_app
-from callcenter.config import Settings
+from callcenter.config import SettingError, Settings
+from callcenter.display import visible
 from callcenter.domain.allowance import Consolidation
 from callcenter.domain.calendar import Closure
-from callcenter.domain.contract_csv import CsvError, parse_contracts
+from callcenter.domain.contract_csv import CsvError, decode_csv, parse_contracts
 from callcenter.domain.terms import TicketKind
 from callcenter.domain.tickets import is_other_installation
 from callcenter.store import call_log, migrate
@@ -50,7 +51,8 @@ app.add_typer(calls_app, name="calls")
 app.add_typer(callbacks_app, name="callbacks")
 app.add_typer(users_app, name="users")
 
-out = Console(highlight=False, soft_wrap=True)
+# Plain text: what we print is never read as markup or emoji codes (outside text is in it).
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def _parse(parse: Callable[[str], Any], text: str, option: str) -> Any:
@@ -84,20 +86,19 @@ def contracts_import(
 ) -> None:
     """Import contracts from CSV: all rows or none; re-importing changes nothing."""
     try:
-        text = file.read_bytes().decode("utf-8")
+        data = file.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {file}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{file} is not UTF-8 (byte {exc.start})") from None
     region = Settings.from_env().region
     try:
-        contracts = parse_contracts(text, region)
+        contracts = parse_contracts(decode_csv(data), region)
     except CsvError as exc:
+        name = visible(file)
         for error in exc.errors[:20]:
-            sys.stderr.write(f"callcenter: {file}: {error}\n")
+            sys.stderr.write(f"callcenter: {name}: {visible(error)}\n")
         more = len(exc.errors) - 20
         if more > 0:
-            sys.stderr.write(f"callcenter: {file}: ... and {more} more bad line(s)\n")
+            sys.stderr.write(f"callcenter: {name}: ... and {more} more bad line(s)\n")
         raise UserError(f"{file}: nothing imported ({len(exc.errors)} bad line(s))") from None
     with _unit_of_work() as session:
         result = render.import_with_progress(session, contracts, _now(), out)
@@ -202,9 +203,10 @@ def tickets_add(
     if as_json:
         _print_json({"id": ticket_id, "other_site": other_site, **render.allowance_json(report)})
         return
-    out.print(f"ticket #{ticket_id} ({kind}) logged for {contract}")
+    out.print(f"ticket #{ticket_id} ({kind}) logged for {visible(contract)}")
     if other_site:
-        out.print(f"[yellow]flagged: {url} is not the covered site {covered.site_url}[/]")
+        flagged = f"flagged: {visible(url)} is not the covered site {visible(covered.site_url)}"
+        out.print(flagged, style="yellow")
     a = report.allowance
     out.print(f"allowance on {a.day}: {a.used} of {a.budget} unit(s) used, {a.left} left")
 
@@ -213,7 +215,7 @@ def tickets_add(
 def consolidate(
     contract: str,
     day: Annotated[str, typer.Argument(metavar="DATE", help="The day that gets the budgets.")],
-    days: Annotated[int, typer.Option("--days", min=2, help="How many days' allowance.")],
+    days: Annotated[int, typer.Option("--days", min=2, max=260, help="How many days' allowance.")],
     note: Annotated[str, typer.Option(help="The customer's justification.")] = "",
 ) -> None:
     """Consolidate N working days' allowance onto DATE (clause 7); the next N-1 get none."""
@@ -225,7 +227,7 @@ def consolidate(
         if repo.consolidation_on(session, contract, when) is not None:
             raise UserError(f"{contract} already has a consolidation on {when}")
         repo.add_consolidation(session, Consolidation(contract, when, days), _now(), note)
-    out.print(f"{contract}: {days} days' allowance consolidated onto {when}")
+    out.print(f"{visible(contract)}: {days} days' allowance consolidated onto {when}")
 
 
 # --- routing ----------------------------------------------------------------------------
@@ -254,7 +256,9 @@ def route(
 @calls_app.command("list")
 def calls_list(
     since: Annotated[str | None, typer.Option(help="Only calls that arrived since TIME.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 200,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="At most this many, newest first.")
+    ] = 200,
     as_json: JsonFlag = False,
 ) -> None:
     """Calls, newest first: caller, decision, outcome, operator, wait and talk time."""
@@ -316,14 +320,16 @@ def _run(
         asyncio.run(run_parts(settings, agi=agi, listen=listen, web=web, record=record))
     except AmiAuthError as exc:
         raise UserError(f"AMI login refused for user {settings.ami_user!r}: {exc}") from None
-    except OSError as exc:
-        raise UserError(f"cannot start: {exc.strerror or exc}") from None
+    except (OSError, OverflowError) as exc:
+        raise UserError(f"cannot start: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 @app.command("agi")
 def agi(
     host: Annotated[str | None, typer.Option(help="Listen address (CALLCENTER_AGI_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port (CALLCENTER_AGI_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Listen port (CALLCENTER_AGI_PORT).")
+    ] = None,
 ) -> None:
     """Run the FastAGI routing service alone (Asterisk asks it where each call goes)."""
     _run(agi=True, listen=False, agi_host=host, agi_port=port)
@@ -348,7 +354,9 @@ def serve() -> None:
 @app.command("web")
 def web(
     host: Annotated[str | None, typer.Option(help="Listen address (CALLCENTER_WEB_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port (CALLCENTER_WEB_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Listen port (CALLCENTER_WEB_PORT).")
+    ] = None,
 ) -> None:
     """Run the web app alone (operators' screens, managers' pages, the API)."""
     _run(agi=False, listen=False, web=True, web_host=host, web_port=port)
@@ -358,7 +366,7 @@ def web(
 
 
 def _fail(message: str, status: int = 1) -> int:
-    sys.stderr.write(f"callcenter: error: {message}\n")
+    sys.stderr.write(f"callcenter: error: {visible(message)}\n")
     return status
 
 
@@ -376,8 +384,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("aborted", 130)
     except click.ClickException as exc:
         return _fail(exc.format_message())
-    except (UserError, repo.NotFoundError, migrate.SchemaError) as exc:
-        return _fail(str(exc).strip("'\""))
+    except (UserError, repo.NotFoundError, migrate.SchemaError, SettingError) as exc:
+        return _fail(str(exc))
+    except OverflowError as exc:  # a number past what the database or a date can hold
+        return _fail(f"a value is out of range: {exc}")
     except IntegrityError as exc:
         return _fail(f"the database refused the change: {exc.orig}")
     except OperationalError as exc:

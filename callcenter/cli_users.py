@@ -10,13 +10,14 @@ from rich.console import Console
 
 from callcenter import accounts
 from callcenter.cli_common import JsonFlag, UserError, _now, _print_json, _unit_of_work
+from callcenter.display import visible
 from callcenter.domain.accounts import Role, endpoint_problem, password_problem, username_problem
 from callcenter.render import user_json
 from callcenter.store import users as store
 from callcenter.store.users import UserExistsError
 
 users_app = typer.Typer(help="Accounts of the web app.", no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def _read_password() -> str:
@@ -60,7 +61,8 @@ def users_list(as_json: JsonFlag = False) -> None:
         return
     for u in items:
         state = f"disabled {u['disabled_at']}" if u["disabled_at"] else "active"
-        out.print(f"{u['username']:<20} {u['role']:<9} {u['endpoint'] or '-':<8} {state}")
+        name, endpoint = visible(u["username"]), visible(u["endpoint"] or "-")
+        out.print(f"{name:<20} {u['role']:<9} {endpoint:<8} {state}")
 
 
 @users_app.command("disable")
@@ -68,4 +70,4 @@ def users_disable(name: Annotated[str, typer.Argument(help="Login name.")]) -> N
     """Disable an account: it cannot log in, and its sessions and tokens end now."""
     with _unit_of_work() as session:
         store.disable_user(session, name, _now())
-    out.print(f"user {name} disabled")
+    out.print(f"user {visible(name)} disabled")

@@ -6,11 +6,93 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import phonenumbers
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
-def _flag(text: str) -> bool:
-    return text.strip().lower() in {"1", "true", "yes", "on"}
+class SettingError(ValueError):
+    """A `CALLCENTER_*` variable that cannot be used; the message names it."""
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+_LONGEST_SECONDS = 366 * 24 * 3600.0  # no setting waits longer than a year
+
+
+class _Reader:
+    """Reads one kind of value from a `CALLCENTER_*` variable, or says what is wrong."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def _raw(self, name: str) -> tuple[str, str | None]:
+        variable = f"CALLCENTER_{name.upper()}"
+        return variable, self.env.get(variable)
+
+    def text(self, name: str, default: str) -> str:
+        variable, value = self._raw(name)
+        if value is None:
+            return default
+        bad = next((i for i, ch in enumerate(value) if not ch.isprintable()), None)
+        if bad is not None:  # (the value is not shown: it may be a secret)
+            raise SettingError(f"{variable}: a control character at position {bad + 1}")
+        return value
+
+    def url(self, name: str, default: str) -> str:
+        variable = f"CALLCENTER_{name.upper()}"
+        value = self.text(name, default)
+        try:
+            make_url(value)
+        except ArgumentError:  # (the value is not shown: it may hold a password)
+            raise SettingError(
+                f"{variable}: not a database URL (e.g. sqlite:///callcenter.db or "
+                "postgresql://user:password@host/db)"
+            ) from None
+        return value
+
+    def region(self, name: str, default: str) -> str:
+        variable = f"CALLCENTER_{name.upper()}"
+        value = self.text(name, default).strip().upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise SettingError(f"{variable}: {_shown(value)} is not a region code (e.g. PL)")
+        return value
+
+    def port(self, name: str, default: int) -> int:
+        variable, value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            port = int(value.strip())
+        except ValueError:
+            raise SettingError(f"{variable}: {_shown(value)} is not a port number") from None
+        if not 1 <= port <= 65535:
+            raise SettingError(f"{variable}: port {port} is not between 1 and 65535")
+        return port
+
+    def seconds(self, name: str, default: float) -> float:
+        """A positive, finite duration (seconds or minutes, as the setting's name says)."""
+        variable, value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise SettingError(f"{variable}: {_shown(value)} is not a number") from None
+        if not 0 < number <= _LONGEST_SECONDS:  # also refuses nan and inf
+            raise SettingError(f"{variable}: {_shown(value)} is not a positive duration")
+        return number
+
+    def flag(self, name: str) -> bool:
+        variable, value = self._raw(name)
+        word = (value or "").strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise SettingError(f"{variable}: {_shown(value or '')} is not 1/0 (yes/no)")
+        return word in _TRUE
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    cut = value if len(value) <= limit else value[:limit] + "..."
+    return repr(cut)
 
 
 @dataclass(frozen=True)
@@ -44,35 +126,28 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        defaults = cls()
-
-        def get(name: str, default: str) -> str:
-            return env.get(f"CALLCENTER_{name.upper()}", default)
-
+        """The settings from `CALLCENTER_*` variables; `SettingError` names a bad one."""
+        read = _Reader(os.environ if env is None else env)
+        d = cls()
         return cls(
-            database_url=get("database_url", defaults.database_url),
-            region=get("region", defaults.region),
-            ami_host=get("ami_host", defaults.ami_host),
-            ami_port=int(get("ami_port", str(defaults.ami_port))),
-            ami_user=get("ami_user", defaults.ami_user),
-            ami_secret=get("ami_secret", defaults.ami_secret),
-            agi_host=get("agi_host", defaults.agi_host),
-            agi_port=int(get("agi_port", str(defaults.agi_port))),
-            agi_deadline=float(get("agi_deadline", str(defaults.agi_deadline))),
-            asterisk_log_dir=get("asterisk_log_dir", defaults.asterisk_log_dir),
-            callback_window_min=float(
-                get("callback_window_min", str(defaults.callback_window_min))
-            ),
-            web_host=get("web_host", defaults.web_host),
-            web_port=int(get("web_port", str(defaults.web_port))),
-            web_session_idle_min=float(
-                get("web_session_idle_min", str(defaults.web_session_idle_min))
-            ),
-            web_token_ttl_min=float(get("web_token_ttl_min", str(defaults.web_token_ttl_min))),
-            web_secure_cookies=_flag(get("web_secure_cookies", "")),
-            web_ws_recheck_s=float(get("web_ws_recheck_s", str(defaults.web_ws_recheck_s))),
-            secret_key_file=get("secret_key_file", _default_key_file(env)),
+            database_url=read.url("database_url", d.database_url),
+            region=read.region("region", d.region),
+            ami_host=read.text("ami_host", d.ami_host),
+            ami_port=read.port("ami_port", d.ami_port),
+            ami_user=read.text("ami_user", d.ami_user),
+            ami_secret=read.text("ami_secret", d.ami_secret),
+            agi_host=read.text("agi_host", d.agi_host),
+            agi_port=read.port("agi_port", d.agi_port),
+            agi_deadline=read.seconds("agi_deadline", d.agi_deadline),
+            asterisk_log_dir=read.text("asterisk_log_dir", d.asterisk_log_dir),
+            callback_window_min=read.seconds("callback_window_min", d.callback_window_min),
+            web_host=read.text("web_host", d.web_host),
+            web_port=read.port("web_port", d.web_port),
+            web_session_idle_min=read.seconds("web_session_idle_min", d.web_session_idle_min),
+            web_token_ttl_min=read.seconds("web_token_ttl_min", d.web_token_ttl_min),
+            web_secure_cookies=read.flag("web_secure_cookies"),
+            web_ws_recheck_s=read.seconds("web_ws_recheck_s", d.web_ws_recheck_s),
+            secret_key_file=read.text("secret_key_file", _default_key_file(read.env)),
         )
 
     def __repr__(self) -> str:  # never print the AMI secret or a database password

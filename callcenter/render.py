@@ -9,8 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
+from callcenter.display import plain, visible
 from callcenter.domain.calendar import Closure, warsaw
 from callcenter.domain.contracts import Contract
 from callcenter.domain.routing import Decision
@@ -62,22 +64,37 @@ def decision_json(decision: Decision) -> dict[str, Any]:
     }
 
 
+Part = str | tuple[str, str]
+
+
+def _say(console: Console, *parts: Part) -> None:
+    """One line of plain text: every part as written (no markup; controls escaped); a
+    `(text, style)` part is styled."""
+    line = Text(end="\n")
+    for part in parts:
+        text, style = (part, "") if isinstance(part, str) else part
+        line.append(visible(text), style=style)
+    console.print(line)
+
+
 def decision_text(decision: Decision, now: datetime, console: Console) -> None:
     caller = decision.number or repr(decision.caller.raw)
-    console.print(f"caller [bold]{caller}[/] at {warsaw(now):%Y-%m-%d %H:%M %Z}")
-    console.print(
-        f"route: [bold]{decision.route}[/] (reason: {decision.reason}; "
-        f"decided by rule '{decision.rule}')"
+    _say(console, "caller ", (caller, "bold"), f" at {warsaw(now):%Y-%m-%d %H:%M %Z}")
+    _say(
+        console,
+        "route: ",
+        (decision.route.value, "bold"),
+        f" (reason: {decision.reason}; decided by rule '{decision.rule}')",
     )
-    console.print(f"why: {decision.why}")
+    _say(console, "why: ", decision.why)
     if decision.contract:
-        console.print(f"contract: {decision.contract}")
+        _say(console, "contract: ", decision.contract)
     elif decision.contracts:
-        console.print(f"contracts: {', '.join(decision.contracts)}")
+        _say(console, "contracts: ", ", ".join(decision.contracts))
     if decision.next_open:
-        console.print(f"next opening: {_iso(decision.next_open)}")
+        _say(console, f"next opening: {_iso(decision.next_open)}")
     if decision.covered and decision.route.value == "closed":
-        console.print("a covered customer: this missed call becomes a callback")
+        _say(console, "a covered customer: this missed call becomes a callback")
 
 
 def contract_summary(contract: Contract) -> dict[str, Any]:
@@ -136,37 +153,45 @@ def contract_json(report: ContractReport) -> dict[str, Any]:
 
 def contract_text(report: ContractReport, console: Console) -> None:
     c = report.contract
-    console.print(f"[bold]{c.number}[/]  {c.customer}")
-    console.print(f"plan: {c.plan} ({c.billing})  accepted: {_iso(c.accepted_at)}")
-    console.print(f"installation: {c.product} at {c.site_url}")
-    console.print(f"phones: {', '.join(c.phones) or '-'}  e-mail: {c.email}")
-    console.print(f"paid: {c.paid_from} to {c.paid_until}")
+    _say(console, (c.number, "bold"), "  ", c.customer)
+    _say(console, f"plan: {c.plan} ({c.billing})  accepted: {_iso(c.accepted_at)}")
+    _say(console, f"installation: {c.product} at ", c.site_url)
+    _say(console, "phones: ", ", ".join(c.phones) or "-", "  e-mail: ", c.email)
+    _say(console, f"paid: {c.paid_from} to {c.paid_until}")
     state = "active" if report.active else "not active"
-    console.print(f"effective until: [bold]{report.period.effective_until}[/] ({state})")
+    _say(console, "effective until: ", (str(report.period.effective_until), "bold"), f" ({state})")
     for e in report.period.extensions:
-        console.print(f"  +{e.days} day(s): {e.why}")
+        _say(console, f"  +{e.days} day(s): ", e.why)
     a = report.allowance
-    console.print(f"today ({a.day}): {a.used} of {a.budget} unit(s) used, {a.left} left")
+    _say(console, f"today ({a.day}): {a.used} of {a.budget} unit(s) used, {a.left} left")
+
+
+def _table(*columns: str) -> Table:
+    """A table whose cells fold rather than cut a long value short ("…")."""
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
 
 
 def contracts_table(contracts: Sequence[Contract], console: Console) -> None:
-    table = Table("number", "customer", "plan", "paid until", "product", "phones")
+    table = _table("number", "customer", "plan", "paid until", "product", "phones")
     for c in contracts:
         table.add_row(
-            c.number,
-            c.customer,
+            plain(c.number),
+            plain(c.customer),
             c.plan.value,
             str(c.paid_until),
             c.product.value,
-            ", ".join(c.phones),
+            plain(", ".join(c.phones)),
         )
     console.print(table)
 
 
 def closures_table(closures: Sequence[Closure], console: Console) -> None:
-    table = Table("id", "from", "to", "note")
+    table = _table("id", "from", "to", "note")
     for c in closures:
-        table.add_row(str(c.id), str(c.first), str(c.last), c.note)
+        table.add_row(str(c.id), str(c.first), str(c.last), plain(c.note))
     console.print(table)
 
 
@@ -209,18 +234,18 @@ def call_json(row: CallRow) -> dict[str, Any]:
 
 
 def calls_table(calls: Sequence[dict[str, Any]], console: Console) -> None:
-    table = Table(
+    table = _table(
         "id", "arrived", "caller", "route", "reason", "outcome", "operator", "wait", "talk"
     )
     for c in calls:
         table.add_row(
             str(c["id"]),
             (c["arrived"] or "")[:19],
-            c["number"] or c["caller"],
-            c["route"] or "",
-            c["reason"] or "",
-            c["outcome"] or c["state"],
-            c["operator"] or "",
+            plain(c["number"] or c["caller"]),
+            plain(c["route"] or ""),
+            plain(c["reason"] or ""),
+            plain(c["outcome"] or c["state"]),
+            plain(c["operator"] or ""),
             _secs(c["wait_seconds"]),
             _secs(c["talk_seconds"]),
         )
@@ -232,24 +257,32 @@ def _secs(value: float | None) -> str:
 
 
 def call_text(c: dict[str, Any], console: Console) -> None:
-    console.print(f"[bold]call {c['id']}[/] (Linkedid {c['linkedid']})")
-    console.print(f"caller: {c['caller_name']} <{c['caller']}> {c['number'] or ''}")
-    console.print(f"decision: {c['route']} ({c['reason']}) contract: {c['contract'] or '-'}")
-    console.print(
+    _say(console, (f"call {c['id']}", "bold"), " (Linkedid ", c["linkedid"], ")")
+    _say(console, "caller: ", c["caller_name"] or "", " <", c["caller"], "> ", c["number"] or "")
+    _say(
+        console,
+        "decision: ", c["route"] or "", " (", c["reason"] or "", ") contract: ",
+        c["contract"] or "-",
+    )  # fmt: skip
+    _say(
+        console,
         f"arrived {c['arrived']}  queued {c['queued']}  answered {c['answered']}  "
-        f"ended {c['ended']}"
+        f"ended {c['ended']}",
     )
-    console.print(
-        f"outcome: [bold]{c['outcome'] or c['state']}[/]  operator: "
-        f"{c['operator'] or '-'}  wait {_secs(c['wait_seconds'])}  "
-        f"talk {_secs(c['talk_seconds'])}"
-    )
+    _say(
+        console,
+        "outcome: ", (c["outcome"] or c["state"], "bold"), "  operator: ",
+        c["operator"] or "-",
+        f"  wait {_secs(c['wait_seconds'])}  talk {_secs(c['talk_seconds'])}",
+    )  # fmt: skip
     for r in c["rings"]:
-        console.print(
-            f"  rang {r['operator']} at {r['started']} for {_secs(r['seconds'])}: {r['result']}"
-        )
+        _say(
+            console,
+            "  rang ", r["operator"], f" at {r['started']} for {_secs(r['seconds'])}: ",
+            r["result"] or "",
+        )  # fmt: skip
     if c["callback"]:
-        console.print(f"callback #{c['callback']}")
+        _say(console, f"callback #{c['callback']}")
 
 
 def callback_json(row: CallbackRow) -> dict[str, Any]:
@@ -268,13 +301,13 @@ def callback_json(row: CallbackRow) -> dict[str, Any]:
 
 
 def callbacks_table(items: Sequence[dict[str, Any]], console: Console) -> None:
-    table = Table("id", "due", "number", "contract", "calls", "last call")
+    table = _table("id", "due", "number", "contract", "calls", "last call")
     for c in items:
         table.add_row(
             str(c["id"]),
             c["due"][:16],
-            c["number"],
-            c["contract"] or "",
+            plain(c["number"]),
+            plain(c["contract"] or ""),
             str(c["calls"]),
             c["last_call"][:16],
         )

@@ -16,6 +16,8 @@ from callcenter.pbx.pops import PgPopBridge, PopHub
 
 log = logging.getLogger(__name__)
 
+LISTEN_ALONE_LOGIN_ATTEMPTS = 5
+
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -54,7 +56,10 @@ async def run_parts(
     if agi:
         jobs.append(lambda: run_agi(settings, stop))
     if listen:
-        jobs.append(lambda: run_listener(settings, stop, hub, record))
+        # Callers come first: beside the routing service or the web app, a refused AMI login
+        # is retried for as long as the process runs; the listener alone gives up with an error.
+        attempts = None if agi or web else LISTEN_ALONE_LOGIN_ATTEMPTS
+        jobs.append(lambda: run_listener(settings, stop, hub, record, max_login_attempts=attempts))
     if web:
         jobs.append(lambda: run_web(settings, stop, hub))
     if bridge is not None:

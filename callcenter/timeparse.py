@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from callcenter.domain.calendar import WARSAW
+from callcenter.domain.dates import date_problem
 
 
 def parse_time(text: str) -> datetime:
@@ -16,11 +17,17 @@ def parse_time(text: str) -> datetime:
             f"{text!r} is not a time: use ISO 8601, e.g. 2026-11-24T09:30 or "
             "2026-11-24T09:30:00+01:00"
         ) from None
-    return moment.replace(tzinfo=WARSAW) if moment.tzinfo is None else moment
+    moment = moment.replace(tzinfo=WARSAW) if moment.tzinfo is None else moment
+    if problem := date_problem(moment):
+        raise ValueError(problem)
+    return moment
 
 
 def parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+    if problem := date_problem(day):
+        raise ValueError(problem)
+    return day

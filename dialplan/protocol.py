@@ -23,14 +23,22 @@ class ProtocolError(ValueError):
 class AgiRequest:
     headers: dict[str, str]
 
+    def _script_url(self) -> str:
+        """`agi_network_script` (`route?x=1`), else the path of `agi_request`
+        (`agi://127.0.0.1:4573/route?x=1`), which every FastAGI request carries."""
+        if "agi_network_script" in self.headers:
+            return self.headers["agi_network_script"]
+        parts = urlsplit(self.headers.get("agi_request", ""))
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
     @property
     def script(self) -> str:
         """The route asked for, without a query string (`route?x=1` asks for `route`)."""
-        return urlsplit(self.headers.get("agi_network_script", "")).path.strip("/")
+        return urlsplit(self._script_url()).path.strip("/")
 
     @property
     def query(self) -> dict[str, str]:
-        return dict(parse_qsl(urlsplit(self.headers.get("agi_network_script", "")).query))
+        return dict(parse_qsl(urlsplit(self._script_url()).query))
 
     @property
     def args(self) -> list[str]:
@@ -50,7 +58,10 @@ def parse_headers(block: bytes) -> AgiRequest:
         raise ProtocolError(f"header block of {len(block)} bytes exceeds {MAX_HEADER_BYTES}")
     text = block.decode("utf-8", errors="replace")
     headers: dict[str, str] = {}
-    for line in text.splitlines():
+    # Lines end at "\n" only: a caller's name may hold what str.splitlines() also breaks at
+    # (a carriage return, U+2028, \x1c); in a value it is part of the value.
+    for raw in text.split("\n"):
+        line = raw.removesuffix("\r")
         if not line.strip():
             continue
         name, sep, value = line.partition(":")
@@ -93,7 +104,9 @@ class AgiResult:
 
     @property
     def ok(self) -> bool:
-        return self.code == 200
+        """Done: `200` with a result that is not negative (`200 result=-1`: the command
+        failed; `-2` for EXEC: no such application)."""
+        return self.code == 200 and not self.result.startswith("-")
 
 
 def parse_result(line: bytes) -> AgiResult:
@@ -106,3 +119,19 @@ def parse_result(line: bytes) -> AgiResult:
     if rest.startswith("result="):
         result = rest.removeprefix("result=").split(" ", 1)[0]
     return AgiResult(code=int(code), result=result, text=text)
+
+
+# A command used wrongly is answered with its usage over several lines:
+#   520-Invalid command syntax.  Proper usage follows:
+#   Usage: SET VARIABLE <variablename> <value>
+#   520 End of proper usage.
+USAGE_START = b"520-"
+USAGE_END = b"520 "
+MAX_USAGE_LINES = 100
+
+
+def usage_result(first: bytes, rest: list[bytes]) -> AgiResult:
+    """The answer made of a `520-` line, the usage lines and the closing `520 ...` line."""
+    lines = [first, *rest]
+    text = " | ".join(line.decode("utf-8", errors="replace").strip() for line in lines)
+    return AgiResult(code=520, result="", text=text)

@@ -32,7 +32,6 @@ from callcenter.services import route_call
 from callcenter.store import db
 from callcenter.store import repositories as repo
 from dialplan import snapshot
-from dialplan.protocol import set_variables
 from dialplan.server import AgiChannel
 from dialplan.snapshot import RoutingSnapshot
 
@@ -206,15 +205,7 @@ class RoutingService:
             decision_ms=elapsed,
         )
         try:
-            for command in set_variables(channel_variables(decision, linkedid)):
-                result = await channel.send(command)
-                if not result.ok:
-                    log.error(
-                        "agi refused call=%s command=%r answer=%r",
-                        linkedid,
-                        command.decode(errors="replace").strip(),
-                        result.text,
-                    )
+            await channel.set_variables(channel_variables(decision, linkedid), linkedid)
         finally:
             # Logged whether or not Asterisk took the answer: the call happened.
             self.record(record)

@@ -7,7 +7,10 @@ panoramisk 1.4 (the last release) has three traps this module closes, each with 
 - `add_route` with a plain function breaks on Python 3.11+ (`asyncio.coroutine` is gone):
   here plain functions are wrapped.
 Commands are sent through `AgiChannel.send`, which also treats EOF as a hang-up instead of
-failing to parse an empty line.
+failing to parse an empty line, reads a multi-line `520-` usage answer to its closing `520 `
+line (bounded), and returns `200 result=-1` as a failed result (`AgiResult.ok`). A request
+without `agi_network_script` is routed by the path of its `agi_request`. Each of these is
+tested in tests/integration/test_fastagi_hostile_sqlite.py.
 """
 
 from __future__ import annotations
@@ -15,18 +18,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from panoramisk.fast_agi import Application
 
 from dialplan.protocol import (
     MAX_HEADER_BYTES,
+    MAX_USAGE_LINES,
+    USAGE_END,
+    USAGE_START,
     AgiRequest,
     AgiResult,
     ProtocolError,
     parse_headers,
     parse_result,
+    set_variable,
+    set_variables,
+    usage_result,
 )
 
 log = logging.getLogger(__name__)
@@ -48,6 +57,7 @@ class AgiChannel:
         self.request = request
         self._reader = reader
         self._writer = writer
+        self.hung_up = False  # Asterisk said HANGUP: the caller is gone
 
     async def send(self, command: bytes) -> AgiResult:
         """One command and its answer. (Asterisk reads one command at a time: commands
@@ -55,17 +65,62 @@ class AgiChannel:
         self._writer.write(command)
         await self._writer.drain()
         while True:
-            try:
-                line = await asyncio.wait_for(self._reader.readline(), COMMAND_TIMEOUT)
-            except (ConnectionError, TimeoutError) as exc:
-                raise HangupError(f"no answer to {command[:40]!r}: {exc!r}") from exc
-            if not line:
-                raise HangupError(f"connection closed before the answer to {command[:40]!r}")
+            line = await self._line(command)
             if line.startswith(b"HANGUP"):
+                self.hung_up = True
                 continue  # async hang-up notice; the answer to our command follows
+            if line.startswith(USAGE_START):
+                return await self._usage(command, line)
             result = parse_result(line)
             if result.code != 100:  # 100 Trying: the real answer follows
                 return result
+
+    async def set_variables(self, values: Mapping[str, str], call: str) -> bool:
+        """Set these channel variables (one MSet when it can); True if Asterisk took them.
+
+        A refused command (`200 result=-1`, `510`, a `520` usage answer) is logged; a refused
+        MSet is tried again as one SET VARIABLE per variable, so the caller still gets the
+        decision rather than the dialplan's fail-open (not after a hang-up: no one to tell)."""
+        commands = set_variables(values)
+        if await self._done(commands[0], call) or len(commands) > 1 or self.hung_up:
+            ok = True
+            for command in commands[1:]:
+                ok = await self._done(command, call) and ok
+            return ok
+        ok = True
+        for name, value in values.items():
+            ok = await self._done(set_variable(name, value), call) and ok
+        return ok
+
+    async def _done(self, command: bytes, call: str) -> bool:
+        result = await self.send(command)
+        if not result.ok:
+            log.error(
+                "agi refused call=%s command=%r answer=%r",
+                call, command.decode(errors="replace").strip(), result.text,
+            )  # fmt: skip
+        return result.ok
+
+    async def _line(self, command: bytes) -> bytes:
+        try:
+            line = await asyncio.wait_for(self._reader.readline(), COMMAND_TIMEOUT)
+        except (ConnectionError, TimeoutError) as exc:
+            raise HangupError(f"no answer to {command[:40]!r}: {exc!r}") from exc
+        except ValueError as exc:  # a line over the stream's limit
+            raise ProtocolError(f"answer to {command[:40]!r} too long: {exc}") from None
+        if not line:
+            raise HangupError(f"connection closed before the answer to {command[:40]!r}")
+        return line
+
+    async def _usage(self, command: bytes, first: bytes) -> AgiResult:
+        """A `520-` answer: read it to its closing `520 ` line (bounded)."""
+        rest: list[bytes] = []
+        while len(rest) < MAX_USAGE_LINES:
+            line = await self._line(command)
+            rest.append(line)
+            if line.startswith(USAGE_END):
+                return usage_result(first, rest)
+        raise ProtocolError(f"usage answer to {command[:40]!r} longer than {MAX_USAGE_LINES} lines")
 
 
 Handler = Callable[[AgiChannel], Awaitable[None]]

@@ -141,7 +141,7 @@ def event_time(event: Event, fallback: datetime) -> datetime:
     stamp = event.get("Timestamp", "")
     try:
         return datetime.fromtimestamp(float(stamp), tz=UTC)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # junk, nan, inf, past year 9999
         return fallback
 
 

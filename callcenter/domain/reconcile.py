@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -45,11 +45,11 @@ def parse_queue_log(text: str) -> list[QueueLogEntry]:
     entries = []
     for line in text.splitlines():
         parts = line.strip().split("|")
-        if len(parts) < 5 or not parts[0].isdigit():
+        if len(parts) < 5 or (at := _epoch(parts[0])) is None:
             continue
         entries.append(
             QueueLogEntry(
-                at=datetime.fromtimestamp(int(parts[0]), tz=UTC),
+                at=at,
                 callid=parts[1],
                 queue=parts[2],
                 agent=parts[3],
@@ -82,17 +82,31 @@ class CdrRow:
 
 
 def _epoch(text: str) -> datetime | None:
+    """Seconds since 1970 as a UTC time; None if unreadable or out of range."""
     try:
         value = float(text)
-    except ValueError:
+        return datetime.fromtimestamp(value, tz=UTC) if value > 0 else None
+    except (ValueError, OverflowError, OSError):  # junk, inf, nan, past year 9999
         return None
-    return datetime.fromtimestamp(value, tz=UTC) if value > 0 else None
+
+
+def _records(text: str) -> Iterator[list[str]]:
+    """The CSV records of `text`; a record the csv module cannot read (a field over its
+    size limit) is skipped like a short row, and reading goes on at the next line."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            continue
 
 
 def parse_cdr_csv(text: str) -> list[CdrRow]:
     """Rows of the CDR CSV written by asterisk-conf/cdr_custom.conf; short rows are skipped."""
     rows = []
-    for fields in csv.reader(io.StringIO(text)):
+    for fields in _records(text):
         if len(fields) < len(CDR_COLUMNS):
             continue
         row = dict(zip(CDR_COLUMNS, fields, strict=False))

@@ -5,8 +5,11 @@ Theory of operation
 `AmiClient.run()` loops until `close()`: connect (bounded by `connect_timeout`), log in, then
 serve the session until the connection ends, the Ping watchdog finds it dead, or we close;
 then wait a backoff with jitter and start again. A refused login raises `AmiAuthError` inside
-the loop; after `max_login_attempts` refusals in a row `run()` raises it. Connection failures
-are retried as long as the client runs, each one logged.
+the loop and is logged as an error each time (at most once per backoff, so at a capped rate);
+after `max_login_attempts` refusals in a row `run()` raises it, or, with None (how `serve`
+runs it: callers come first, the process and its routing service stay up), goes on retrying
+until the secret is fixed on either side. Connection failures are retried as long
+as the client runs, each one logged.
 
 One reader task per session turns bytes into frames with the pure `FrameParser`. A frame that
 carries the ActionID of an action we are waiting for goes to that action (its response, and for
@@ -135,7 +138,7 @@ class AmiClient:
         action_timeout: float = 10.0,
         connect_timeout: float = 5.0,
         login_timeout: float = 5.0,
-        max_login_attempts: int = 5,
+        max_login_attempts: int | None = 5,
         backoff: Backoff | None = None,
         max_frame_bytes: int = MAX_FRAME_BYTES,
     ) -> None:
@@ -207,12 +210,14 @@ class AmiClient:
                     attempt = refusals = 0  # a session that logged in and then ended
                 except AmiAuthError as exc:
                     refusals += 1
+                    self.counters["login_refused"] += 1
                     log.error(
-                        "ami login refused host=%s port=%d user=%s attempt=%d/%d detail=%s",
+                        "ami login refused host=%s port=%d user=%s attempt=%d/%s detail=%s%s",
                         self.host, self.port, self.username, refusals,
-                        self.max_login_attempts, exc,
+                        self.max_login_attempts or "-", exc,
+                        "" if self.max_login_attempts else "; retrying (check the AMI secret)",
                     )  # fmt: skip
-                    if refusals >= self.max_login_attempts:
+                    if self.max_login_attempts and refusals >= self.max_login_attempts:
                         raise AmiAuthError(
                             f"AMI login refused {refusals} times for user {self.username!r} "
                             f"at {self.host}:{self.port}: {exc}"
@@ -321,6 +326,9 @@ class AmiClient:
                         self._route(frame, at)
                     except Exception:
                         log.exception("ami frame routing failed %s", frame.describe())
+                for count in parser.take_skipped():
+                    self.counters["skipped_bytes"] += count
+                    log.warning("ami stream resynchronised after skipping bytes=%d", count)
                 if self._recorder is not None:
                     self._recorder.flush()
             log.info("ami connection closed by the server host=%s", self.host)

@@ -15,9 +15,12 @@ frame says so (`Frame.invalid_utf8`). The result does not depend on how the stre
 
 What is wrong is reported on the frame, not raised, so the shell can log it and go on:
 - a line without a colon is left out of the pairs and kept in `Frame.malformed`;
-- a frame bigger than `max_frame_bytes` is not kept: one `Frame` with `truncated=True` and the
-  pairs of its first `HEAD_BYTES` (to say which event it was) is emitted, the rest is
-  discarded up to the next blank line, where parsing resynchronises. Memory stays bounded.
+- a frame bigger than `max_frame_bytes` (or that much junk without a blank line) is not kept:
+  one `Frame` with `truncated=True` and the pairs of its first `HEAD_BYTES` (to say which
+  event it was) is emitted, the rest is discarded up to the next frame boundary, where parsing
+  resynchronises: a blank line, or a line that starts a frame (``Event:``/``Response:``), so
+  the frame that follows junk arrives whole. How much each stretch skipped is kept for the
+  shell to log (`take_skipped`). Memory stays bounded.
 
 Old-style command output (``Response: Follows`` ... ``--END COMMAND--``) has free-text lines:
 in such a frame they become ``Output`` pairs, as Asterisk 22 sends them anyway.
@@ -36,6 +39,9 @@ HEAD_BYTES = 1024  # of an oversized frame, parsed to report which event it was
 _MAX_GREETING_BYTES = 256
 _END_OF_FRAME = re.compile(rb"\r?\n\r?\n")
 _LONGEST_TERMINATOR = 4
+# Where a frame starts after junk: a line that opens a frame as Asterisk writes them.
+_FRAME_START = re.compile(rb"\n(?:Event|Response): ")
+_LONGEST_START = len(b"\nResponse: ")
 _END_COMMAND = "--END COMMAND--"
 
 
@@ -187,6 +193,8 @@ class FrameParser:
         self._scan_from = 0
         self._at_start = True
         self._discarding = False
+        self._skipping = 0  # bytes of the stretch being discarded
+        self._skipped: list[int] = []  # bytes of each stretch discarded, not yet taken
 
     @property
     def buffered(self) -> int:
@@ -211,22 +219,30 @@ class FrameParser:
             else:
                 match = _END_OF_FRAME.search(buffer, at_from)
                 span = None if match is None else match.span()
+            if self._discarding and (resync := self._frame_start(start, span)) is not None:
+                self._end_skip(resync - start)  # the junk ends where a frame starts
+                start = resync
+                continue
             if span is None:
                 del self._buffer[:start]
                 self._scan_from = max(0, len(self._buffer) - (_LONGEST_TERMINATOR - 1))
                 self._bound_partial_frame(frames, at)
                 return frames
             raw = bytes(buffer[start : span[0]])
-            start = span[1]
             self._scan_from = 0
             if self._discarding:
-                self._discarding = False
-                self.dropped_bytes += len(raw)
+                self._end_skip(span[1] - start)
             elif len(raw) > self.max_frame_bytes:
-                self.dropped_bytes += len(raw)
                 frames.append(_head_frame(raw, at))
+                match = _FRAME_START.search(buffer, start, span[0])
+                if match is not None:  # junk, then a frame: skip the junk, keep the frame
+                    self._end_skip(match.start() + 1 - start)
+                    start = match.start() + 1
+                    continue
+                self._end_skip(span[1] - start)
             elif (frame := decode_frame(raw, received_at=at)) is not None:
                 frames.append(frame)
+            start = span[1]
 
     def _take_greeting(self) -> bool:
         """Consume the greeting line if the stream starts with one; False: need more bytes."""
@@ -245,21 +261,42 @@ class FrameParser:
         self._at_start = False
         return True
 
+    def take_skipped(self) -> list[int]:
+        """The size in bytes of each stretch discarded since the last call (then forgotten)."""
+        skipped, self._skipped = self._skipped, []
+        return skipped
+
+    def _frame_start(self, start: int, span: tuple[int, int] | None) -> int | None:
+        """Where a frame starts after junk, if before the blank line at `span`."""
+        end = len(self._buffer) if span is None else span[0]
+        match = _FRAME_START.search(self._buffer, start, end)
+        return None if match is None else match.start() + 1
+
+    def _end_skip(self, count: int) -> None:
+        self.dropped_bytes += count
+        self._skipped.append(self._skipping + count)
+        self._skipping = 0
+        self._discarding = False
+        self._scan_from = 0
+
     def _bound_partial_frame(self, frames: list[Frame], at: datetime | None) -> None:
         """Keep at most max_frame_bytes of an unfinished frame; report and discard beyond."""
-        keep = _LONGEST_TERMINATOR - 1  # a blank line may straddle the next read
+        # A blank line, or a line that starts a frame, may straddle the next read.
+        keep = max(_LONGEST_TERMINATOR, _LONGEST_START) - 1
         if self._discarding:
             if len(self._buffer) > keep:
-                self.dropped_bytes += len(self._buffer) - keep
-                del self._buffer[:-keep]
-                self._scan_from = 0
+                self._skip(len(self._buffer) - keep)
             return
         if len(self._buffer) > self.max_frame_bytes + keep:
             frames.append(_head_frame(bytes(self._buffer[:HEAD_BYTES]), at))
-            self.dropped_bytes += len(self._buffer) - keep
-            del self._buffer[:-keep]
-            self._scan_from = 0
+            self._skip(len(self._buffer) - keep)
             self._discarding = True
+
+    def _skip(self, count: int) -> None:
+        self.dropped_bytes += count
+        self._skipping += count
+        del self._buffer[:count]
+        self._scan_from = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,8 +319,13 @@ async def run_listener(
     hub: PopHub,
     record: Path | None = None,
     on_ready: Callable[[Listener], None] | None = None,
+    max_login_attempts: int | None = None,
 ) -> Listener:
     """Listen until `stop` is set; returns the listener (its counters) when done.
+
+    A refused login is retried for as long as it runs (loudly, with capped backoff) unless
+    `max_login_attempts` bounds it: `callcenter listen` alone then stops with a clear error,
+    while `serve` never does, so its routing service keeps answering callers.
 
     `on_ready` is called once the listener and its AMI client exist (before the client
     connects): what else runs in this process (the web app's "Call back") reaches the AMI
@@ -335,6 +340,7 @@ async def run_listener(
         on_login=listener.resync,
         on_state=listener.on_state,
         record=record,
+        max_login_attempts=max_login_attempts,
     )
     listener.client = client
     if on_ready is not None:
@@ -344,7 +350,7 @@ async def run_listener(
     try:
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if runner in done:
-            runner.result()  # AmiAuthError after the bounded retries
+            runner.result()  # AmiAuthError after bounded retries, or a failure of the client
     finally:
         stopper.cancel()
         await client.close()
