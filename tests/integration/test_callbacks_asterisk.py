@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from asterisk_harness import (
     AMI_SECRET,
     AMI_USER,
     AmiEvents,
+    CallerResult,
     Customer,
     LocalAsterisk,
     Operator,
@@ -46,8 +48,10 @@ pytestmark = [
 TUESDAY_9 = "2026-11-24 09:00:00"
 CSV = """number,customer,plan,billing,paid_from,paid_until,product,site_url,phones,email,accepted_at,daily_units
 K-1,Zakład Usług Łódź,phone,yearly,2026-01-01,2026-12-31,SmodCMS,https://k1.example.pl,+48601000001,k1@example.pl,2025-12-20T10:00:00,
+K-2,Biuro Rachunkowe Ewa,phone,yearly,2026-01-01,2026-12-31,SmodBIP,https://k2.example.pl,+48601000002,k2@example.pl,2025-12-20T10:00:00,
 """
 NUMBER = "+48601000001"
+HEAD = "+48601000002"
 
 
 class Lab:
@@ -223,27 +227,60 @@ def test_an_unknown_callback_is_refused_before_any_call(lab: Lab) -> None:
         lab.call_back(999_999, "op1")
 
 
-def test_a_queued_caller_hears_the_announcements_and_presses_1(lab: Lab) -> None:
+def test_callers_behind_the_head_hear_their_place_and_one_presses_1(lab: Lab) -> None:
+    """A caller behind the head hears their place and the periodic "press 1" reminder,
+    presses 1, and is thanked. Asterisk 22.10 announces nothing to the head caller
+    (announce-to-first-user = no: an operator answering mid-prompt would hear silence)."""
     agi = Service(["agi"], lab.env, lab.workdir / "agi.log", faketime=TUESDAY_9)
     agi.start("fastagi listening")
     offset = lab.asterisk.log_offset()
+    head: list[CallerResult] = []
     try:
         with AmiEvents() as ami, Operator(1, "ring"):
+            first = threading.Thread(
+                target=lambda: head.append(
+                    run_caller(number=HEAD, display_name="Ola", hold_seconds=60, timeout=100)
+                )
+            )
+            first.start()
+            head_decision = ami.wait_for(
+                lambda f: (
+                    f.get("UserEvent") == "CallcenterDecision" and f.get("CallerIDNum") == HEAD
+                ),
+                20,
+            )
+            ami.wait_for(
+                lambda f: (
+                    f.get("Event") == "QueueCallerJoin"
+                    and f.get("Linkedid") == head_decision["Linkedid"]
+                ),
+                20,
+            )
             result = run_caller(
                 number=NUMBER, display_name="Ala", scenario="caller_press_1.xml",
-                hold_seconds=30, timeout=70,
+                hold_seconds=40, timeout=80,
             ).check()  # fmt: skip
-            decision = ami.wait_for(lambda f: f.get("UserEvent") == "CallcenterDecision", 10)
+            decision = ami.wait_for(
+                lambda f: (
+                    f.get("UserEvent") == "CallcenterDecision" and f.get("CallerIDNum") == NUMBER
+                ),
+                10,
+            )
             end = ami.wait_for(lambda f: f.get("UserEvent") == "CallcenterQueueEnd", 10)
+            first.join(110)
     finally:
         agi.stop()
+    head[0].check()
     assert "PRESSED_1" in result.output and result.hung_up_by == "asterisk"
     assert end["Status"] == "CALLBACK"
     heard = [p for p, _ in lab.asterisk.played_prompts(decision["Channel"], offset)]
     assert heard[0] == "callcenter/queue"
-    assert "queue-youarenext" in heard  # the position, in Polish
+    assert "queue-thereare" in heard  # their place in the queue, in Polish
+    assert "callcenter/queue_press_1" in heard
     assert heard[-1] == "callcenter/callback_requested"
     assert all(lang == "pl" for _, lang in lab.asterisk.played_prompts(decision["Channel"], offset))
+    head_heard = [p for p, _ in lab.asterisk.played_prompts(head_decision["Channel"], offset)]
+    assert head_heard == ["callcenter/queue"]
     call = lab.ended(decision["Linkedid"])
     assert call["outcome"] == "callback_requested"
     assert call["callback"] is not None
