@@ -246,6 +246,25 @@ def _with_rule(decision: Decision, name: str) -> Decision:
     return replace(decision, rule=name)
 
 
+def fail_open(caller: CallerNumber, now: datetime, calendar: Calendar) -> Decision:
+    """The answer when the rules cannot be consulted in time (the store is slow or down):
+    let the caller through. Working time is judged by the calendar given (the routing
+    service passes the bare public-holiday calendar: the closures are in the store it
+    cannot reach); outside it the caller hears `closed` with the next opening. The call is
+    identified later, from the log (the follow-up rule)."""
+    why = "the routing decision did not come in time"
+    if calendar.is_working_time(now):
+        return Decision(Route.QUEUE, Reason.FAIL_OPEN, caller, rule="fail_open", why=why)
+    return Decision(
+        Route.CLOSED,
+        Reason.FAIL_OPEN,
+        caller,
+        next_open=calendar.next_open(now),
+        rule="fail_open",
+        why=why,
+    )
+
+
 PeriodOf = Callable[[Contract, Sequence[Request]], EffectivePeriod]
 
 
