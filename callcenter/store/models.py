@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Float,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -152,7 +155,9 @@ class CallRow(Base):
     caller_e164: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     dialled: Mapped[str] = mapped_column(Fitted(64), default="")
     contract: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    contracts: Mapped[str] = mapped_column(Text, default="")
+    # The contracts the decision names, in order: a JSON list (a number may hold a comma).
+    # Read through `contract_numbers` (or `contract_list` for a Core row): one reading.
+    contracts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     route: Mapped[str | None] = mapped_column(Fitted(20), nullable=True)
     reason: Mapped[str | None] = mapped_column(Fitted(20), nullable=True)
     covered: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -175,6 +180,15 @@ class CallRow(Base):
     rings: Mapped[list[CallRingRow]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CallRingRow.position"
     )
+
+    @property
+    def contract_numbers(self) -> tuple[str, ...]:
+        return contract_list(self.contracts)
+
+
+def contract_list(stored: Any) -> tuple[str, ...]:
+    """The contracts a logged decision names, as `calls.contracts` holds them."""
+    return tuple(str(number) for number in stored or ())
 
 
 class CallRingRow(Base):
