@@ -42,6 +42,7 @@ from callcenter.pbx.ami import AmiClient, AmiError, ConnectionEvent
 from callcenter.pbx.frames import Frame
 from callcenter.pbx.popinfo import pop_payloads
 from callcenter.pbx.pops import PopHub
+from callcenter.services import route_call
 from callcenter.store import call_log, db
 from callcenter.store.callbacks import save_outbound
 
@@ -167,7 +168,11 @@ class Listener:
         with db.transaction(self.sessions) as session:
             save_outbound(session, [c for c in batch if isinstance(c, OutboundCall)])
             rows = call_log.save_calls(session, calls, self.settings.region)
-            call_log.follow_ups(session, calls, rows, self.settings.region, window)
+            identified = {
+                linkedid: _identify(session, caller, arrived, self.settings.region)
+                for linkedid, caller, arrived in call_log.unidentified(calls, rows)
+            }
+            call_log.follow_ups(session, calls, rows, window, identified)
             for outbound in batch:
                 if isinstance(outbound, OutboundCall) and outbound.result is not None:
                     log.info(
@@ -265,6 +270,12 @@ class Listener:
         self.db.shutdown(wait=True)
         self.reads.shutdown(wait=True)
         return report
+
+
+def _identify(session: Session, caller: str, arrived: datetime, region: str) -> call_log.Identified:
+    """A call the routing service did not decide: the same rules, as of its arrival."""
+    decision = route_call(session, caller, arrived, region)
+    return call_log.Identified(decision.covered, decision.contract)
 
 
 def _linkedid(call: Call | OutboundCall) -> str:
