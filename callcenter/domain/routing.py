@@ -192,9 +192,7 @@ def limit_reached(s: Situation) -> Decision | None:
     first = s.active[0]
     reason = first.allowance.reason or Reason.ANSWERS_USED
     resumes = min(c.resumes_at for c in s.active)
-    parts = [
-        f"{c.number} used {c.allowance.used} of {c.allowance.budget} unit(s)" for c in s.active
-    ]
+    parts = [_allowance_used(c.number, c.allowance) for c in s.active]
     why = f"today's allowance is used: {'; '.join(parts)}; service resumes {resumes.isoformat()}"
     return _decision(
         s,
@@ -204,6 +202,17 @@ def limit_reached(s: Situation) -> Decision | None:
         contract=_sole(s.active),
         next_open=resumes,
     )
+
+
+def _allowance_used(number: str, allowance: Allowance) -> str:
+    """What happened to one contract's allowance today, in the terms' words (clause 7)."""
+    if allowance.consolidated_onto is not None:
+        return (
+            f"{number}'s allowance for today was consolidated into "
+            f"{allowance.consolidated_onto.isoformat()}"
+        )
+    used = f"{number} used {allowance.used} of {allowance.budget} unit(s)"
+    return f"{used}, an action among them" if allowance.action_used else used
 
 
 def queue(s: Situation) -> Decision:

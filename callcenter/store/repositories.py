@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -235,13 +235,6 @@ def consolidations(session: Session, numbers: Iterable[str] | None) -> list[Cons
     return [
         Consolidation(contract=r.contract.number, day=r.day, days=r.days, id=r.id) for r in rows
     ]
-
-
-def consolidation_on(session: Session, number: str, day: date) -> Consolidation | None:
-    for grant in consolidations(session, [number]):
-        if grant.day == day:
-            return grant
-    return None
 
 
 # --- tickets -----------------------------------------------------------------------------
