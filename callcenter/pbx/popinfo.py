@@ -13,8 +13,8 @@ from callcenter.domain.calls import Call, CallState, PopKind, RingResult
 from callcenter.domain.contracts import Extension
 from callcenter.services import contract_report
 from callcenter.store import call_log
-from callcenter.store.pop_queries import logged_decisions
-from callcenter.store.repositories import NotFoundError, closures, open_callbacks, open_tickets
+from callcenter.store.pop_queries import logged_decisions, open_callbacks, open_tickets
+from callcenter.store.repositories import NotFoundError, closures
 
 
 def _extension(extension: Extension, closures_by_id: dict[int | None, Any]) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def contract_summary(session: Session, number: str, now: datetime) -> dict[str, 
         "callbacks": [
             {
                 "id": b.id,
-                "number": b.caller_e164,
+                "number": b.number,
                 "calls": b.calls,
                 "due": warsaw(b.due_at).isoformat(),
                 "last_call": warsaw(b.last_call_at).isoformat(),

@@ -15,7 +15,6 @@ from callcenter.domain.contracts import Contract, Request
 from callcenter.domain.terms import Billing, Plan, Product, TicketKind
 from callcenter.store.models import (
     AuditRow,
-    CallbackRow,
     CallRow,
     ClosureRow,
     ConsolidationRow,
@@ -394,24 +393,3 @@ def call_by_linkedid(session: Session, linkedid: str) -> CallDecision | None:
         decided_at=row.decided_at,
         decision_ms=row.decision_ms or 0.0,
     )
-
-
-def open_callbacks(session: Session, number: str) -> list[CallbackRow]:
-    """The callbacks still to return for a contract, earliest due first."""
-    query = (
-        select(CallbackRow)
-        .where(CallbackRow.contract == number, CallbackRow.done_at.is_(None))
-        .order_by(CallbackRow.due_at, CallbackRow.id)
-    )
-    return list(session.scalars(query))
-
-
-def open_tickets(session: Session, number: str) -> list[TicketRow]:
-    """A contract's tickets not answered yet, oldest first."""
-    query = (
-        select(TicketRow)
-        .join(ContractRow, ContractRow.id == TicketRow.contract_id)
-        .where(ContractRow.number == number, TicketRow.answered_at.is_(None))
-        .order_by(TicketRow.received_at)
-    )
-    return list(session.scalars(query))
