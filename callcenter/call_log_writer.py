@@ -9,9 +9,10 @@ process of its own does the database work). A failed batch is judged by its erro
   process): the same batch is retried with capped backoff, with the newest entries of its
   keys, until it is written: no call is lost while the database is away;
 - anything else is taken as a row the database refuses: the batch is split in halves, each
-  written on its own, so the good rows go in; a single entry that still fails is set aside,
-  logged loudly with its key, and kept for the shutdown report. A later entry for the same
-  key (the call moved on) is tried again.
+  written on its own, so the good rows go in; a single entry that still fails is tried
+  again a few times (a race with the other writer heals so), then set aside, logged loudly
+  with its key, and kept for the shutdown report. A later entry for the same key (the call
+  moved on) is tried again.
 
 The store fits caller-given text to its columns first (store/types.py `Fitted`), so setting
 aside is the last line, not the usual path. `close` reports exactly what was not written.
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 RETRY_CAP = 5.0
+SINGLE_TRIES = 3  # a lone entry the database refuses this many times is set aside
 
 # Errors that say the database (or the writer) was away, not that a row is bad.
 UNREACHABLE: tuple[type[BaseException], ...] = (
@@ -133,6 +135,7 @@ class CallLogWriter(Generic[T]):
 
     async def _write_until_done(self, batch: list[T]) -> None:
         delay = self.first_delay
+        refused = 0
         while True:
             try:
                 await self._write(batch)
@@ -142,28 +145,30 @@ class CallLogWriter(Generic[T]):
                         "call log write failed writer=%s calls=%d first=%s error=%r; retrying",
                         self.name, len(batch), self._key(batch[0]), exc,
                     )  # fmt: skip
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_CAP)
-                    # Newer states of the same calls replace the failed ones.
-                    batch = [self.pending.pop(self._key(e), e) for e in batch]
-                    self.in_flight.update((self._key(e), e) for e in batch)
-                    continue
-                await self._split(batch, exc)
-                return
+                elif len(batch) > 1:
+                    await self._split(batch, exc)
+                    return
+                else:
+                    refused += 1
+                    if refused >= SINGLE_TRIES:
+                        self._set_aside(batch[0], exc)
+                        return
+                    # A race (the other writer inserted the same call first) heals on a
+                    # second try; a value the database refuses fails every time.
+                    log.warning(
+                        "call log entry refused writer=%s call=%s error=%r; trying again",
+                        self.name, self._key(batch[0]), exc,
+                    )  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_CAP)
+                # Newer states of the same calls replace the failed ones.
+                batch = [self.pending.pop(self._key(e), e) for e in batch]
+                self.in_flight.update((self._key(e), e) for e in batch)
+                continue
             self._written(batch)
             return
 
     async def _split(self, batch: list[T], exc: BaseException) -> None:
-        if len(batch) == 1:
-            entry = batch[0]
-            key = self._key(entry)
-            self.report.set_aside[key] = SetAside(key, entry, repr(exc))
-            self.in_flight.pop(key, None)
-            log.error(
-                "call log entry set aside writer=%s call=%s error=%r entry=%r",
-                self.name, key, exc, entry,
-            )  # fmt: skip
-            return
         log.warning(
             "call log batch refused writer=%s calls=%d error=%r; writing it in halves",
             self.name, len(batch), exc,
@@ -171,6 +176,15 @@ class CallLogWriter(Generic[T]):
         middle = len(batch) // 2
         for half in (batch[:middle], batch[middle:]):
             await self._write_until_done(half)
+
+    def _set_aside(self, entry: T, exc: BaseException) -> None:
+        key = self._key(entry)
+        self.report.set_aside[key] = SetAside(key, entry, repr(exc))
+        self.in_flight.pop(key, None)
+        log.error(
+            "call log entry set aside writer=%s call=%s error=%r entry=%r",
+            self.name, key, exc, entry,
+        )  # fmt: skip
 
     def _written(self, batch: list[T]) -> None:
         self.report.written += len(batch)
