@@ -1,8 +1,9 @@
 """Hostile input never holds the call log (issue 10, item 3), on a real PostgreSQL server,
 for both writers: the routing service's (in a thread and in its own process) and the
-listener's. A caller's SIP display name longer than its column is fitted to it; a row the
-database still refuses (a Linkedid longer than its key column) is set aside, loudly, and the
-calls before and after it are written; shutdown reports exactly what was not written."""
+listener's. A caller's SIP display name longer than its column is fitted to it (a NUL in it,
+which PostgreSQL refuses, is replaced); a row the database still refuses (a Linkedid longer
+than its key column) is set aside, loudly, and the calls before and after it are written;
+shutdown reports exactly what was not written."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ async def test_routing_service_fits_a_long_display_name_and_sets_aside_a_bad_row
     service.record(decision("1.1"))
     service.record(decision("1.2", LONG_NAME))
     service.record(decision(LONG_LINKEDID))
-    service.record(decision("1.3"))
+    service.record(decision("1.3", "Jan\x00Kowalski"))  # PostgreSQL refuses NUL in text
     await service.writer.flush()
     service.record(decision("1.4"))  # a later call is not held by the refused one
     with caplog.at_level(logging.INFO):
@@ -77,6 +78,7 @@ async def test_routing_service_fits_a_long_display_name_and_sets_aside_a_bad_row
     rows = logged(engine)
     assert sorted(rows) == ["1.1", "1.2", "1.3", "1.4"]
     assert rows["1.2"].caller_name == LONG_NAME[:200]
+    assert rows["1.3"].caller_name == "Jan\N{REPLACEMENT CHARACTER}Kowalski"
     assert list(report.set_aside) == [LONG_LINKEDID]
     assert "StringDataRightTruncation" in report.set_aside[LONG_LINKEDID].error
     assert (report.written, report.unwritten) == (4, [])
