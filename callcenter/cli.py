@@ -22,11 +22,11 @@ from callcenter.cli_common import JsonFlag, UserError, _engine, _now, _print_jso
 from callcenter.cli_users import users_app
 from callcenter.config import SettingError, Settings
 from callcenter.display import visible
-from callcenter.domain.allowance import Consolidation
+from callcenter.domain.allowance import Consolidation, consolidation_refusal
 from callcenter.domain.calendar import Closure
 from callcenter.domain.contract_csv import CsvError, decode_csv, parse_contracts
 from callcenter.domain.terms import TicketKind
-from callcenter.domain.tickets import is_other_installation
+from callcenter.domain.tickets import about_other_site
 from callcenter.store import call_log, migrate
 from callcenter.store import repositories as repo
 from callcenter.timeparse import parse_date, parse_time
@@ -193,7 +193,7 @@ def tickets_add(
         raise UserError("--answered-at is before --at")
     with _unit_of_work() as session:
         covered = repo.contract(session, contract)
-        other_site = bool(url) and is_other_installation(covered.site_url, url)
+        other_site = about_other_site(covered, url)
         ticket_id = repo.add_ticket(
             session,
             repo.NewTicket(contract, kind, received, answered, description, url, other_site),
@@ -221,12 +221,12 @@ def consolidate(
     """Consolidate N working days' allowance onto DATE (clause 7); the next N-1 get none."""
     when = _parse(parse_date, day, "DATE")
     with _unit_of_work() as session:
-        cal = services.calendar(session)
-        if not cal.is_working_day(when):
-            raise UserError(f"{when} is not a working day")
-        if repo.consolidation_on(session, contract, when) is not None:
-            raise UserError(f"{contract} already has a consolidation on {when}")
-        repo.add_consolidation(session, Consolidation(contract, when, days), _now(), note)
+        grant = Consolidation(contract, when, days)
+        existing = repo.consolidations(session, [contract])
+        refusal = consolidation_refusal(grant, services.calendar(session), existing)
+        if refusal is not None:
+            raise UserError(visible(refusal))
+        repo.add_consolidation(session, grant, _now(), note)
     out.print(f"{visible(contract)}: {days} days' allowance consolidated onto {when}")
 
 

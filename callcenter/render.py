@@ -206,7 +206,7 @@ def call_json(row: CallRow) -> dict[str, Any]:
         "route": row.route,
         "reason": row.reason,
         "contract": row.contract,
-        "contracts": [c for c in row.contracts.split(",") if c],
+        "contracts": list(row.contract_numbers),
         "covered": row.covered,
         "state": row.state,
         "outcome": row.outcome,

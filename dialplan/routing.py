@@ -5,9 +5,10 @@ the same `services.route_call` the CLI uses. Database work runs in a thread pool
 not finish within the deadline (or fails), the caller is not held: the answer is `queue` with
 reason `fail_open` in working hours (by the public-holiday calendar alone) and `closed` with
 `fail_open` outside them. The call is logged (keyed by Linkedid, which is `agi_uniqueid` for
-the inbound leg) after Asterisk has its answer: one writer task takes the queued entries in
-batches, one transaction per batch, and retries a failed batch until it is written; as
-`callcenter agi` runs it, a process of its own does the writing (`LogProcess`).
+the inbound leg) after Asterisk has its answer, through the call log's one batch writer
+(callcenter/call_log_writer.py): batches, one transaction each, retried while the database
+is away, split when it refuses a row; as `callcenter agi` runs it, a process of its own does
+the writing (`LogProcess`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.call_log_writer import CallLogWriter, Report, portable
+from callcenter.domain import routing
 from callcenter.domain.calendar import Calendar
 from callcenter.domain.phone import normalise, presentation_restricted
 from callcenter.domain.routing import Decision
-from callcenter.domain.terms import Reason, Route
 from callcenter.services import route_call
 from callcenter.store import db
 from callcenter.store import repositories as repo
@@ -39,29 +41,12 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 GATHER = 0.5  # seconds the call-log writer waits for more entries before writing
-RETRY_CAP = 5.0
 
 
 def fail_open(caller_id: str, now: datetime, region: str) -> Decision:
-    """The answer when the rules cannot be consulted in time: let the caller through."""
-    caller = normalise(caller_id, region)
-    bare = Calendar()
-    if bare.is_working_time(now):
-        return Decision(
-            Route.QUEUE,
-            Reason.FAIL_OPEN,
-            caller,
-            rule="fail_open",
-            why="the routing decision did not come in time",
-        )
-    return Decision(
-        Route.CLOSED,
-        Reason.FAIL_OPEN,
-        caller,
-        next_open=bare.next_open(now),
-        rule="fail_open",
-        why="the routing decision did not come in time",
-    )
+    """The core's fail-open answer (domain/routing.py), by the public-holiday calendar
+    alone: the store that knows the closures is what did not answer."""
+    return routing.fail_open(normalise(caller_id, region), now, Calendar())
 
 
 def channel_variables(decision: Decision, call_id: str) -> dict[str, str]:
@@ -99,8 +84,9 @@ class RoutingService:
         self.poll = poll
         self.stale_after = stale_after
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="routing-db")
-        self.pending: asyncio.Queue[repo.CallDecision] = asyncio.Queue()
-        self.writer: asyncio.Task[None] | None = None
+        self.writer: CallLogWriter[repo.CallDecision] = CallLogWriter(
+            self._write, _linkedid, name="routing", gather=GATHER, limit=BATCH
+        )
         self.snapshot: RoutingSnapshot | None = None
         self.fresh_at = float("-inf")  # time.monotonic() of the last successful read
 
@@ -211,45 +197,24 @@ class RoutingService:
             self.record(record)
 
     def record(self, call: repo.CallDecision) -> None:
-        self.pending.put_nowait(call)
-        if self.writer is None or self.writer.done():
-            self.writer = asyncio.create_task(self._write_log(), name="call-log-writer")
+        self.writer.add(call)
 
-    async def _write_log(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self.pending.empty():
-            await asyncio.sleep(GATHER)  # one transaction for the calls of a busy moment
-            batch = [self.pending.get_nowait() for _ in range(min(BATCH, self.pending.qsize()))]
-            delay = 0.1
-            while True:
-                try:
-                    if self.log_process is not None:
-                        await self.log_process.write(batch)
-                    else:
-                        await loop.run_in_executor(self.pool, write_decisions, self.sessions, batch)
-                    break
-                except Exception as exc:
-                    log.warning(
-                        "call log write failed calls=%d first=%s error=%r; retrying",
-                        len(batch),
-                        batch[0].linkedid,
-                        exc,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_CAP)
+    async def _write(self, batch: list[repo.CallDecision]) -> None:
+        if self.log_process is not None:
+            await self.log_process.write(batch)
+        else:
+            await asyncio.get_running_loop().run_in_executor(
+                self.pool, write_decisions, self.sessions, batch
+            )
 
-    async def drain(self, timeout: float = 30.0) -> None:
-        """Write what is pending (on shutdown); what cannot be written is logged in full."""
-        if self.writer is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self.writer), timeout)
-            except TimeoutError:
-                self.writer.cancel()
-                while not self.pending.empty():
-                    log.error("call log entry not written: %r", self.pending.get_nowait())
+    async def drain(self, timeout: float = 30.0) -> Report[repo.CallDecision]:
+        """Write what is pending (on shutdown); the report says exactly what was not
+        written, and each such entry is logged in full."""
+        report = await self.writer.close(timeout)
         self.pool.shutdown(wait=True)
         if self.log_process is not None:
             self.log_process.close()
+        return report
 
 
 class LogProcess:
@@ -297,9 +262,17 @@ def _open_log(url: str) -> None:
 
 
 def _write_decisions(calls: list[repo.CallDecision]) -> None:
-    """In the call-log process."""
+    """In the call-log process. Its error goes back as a BatchError: a driver's exception
+    may not survive pickling, and the writer must know whether the database was away."""
     assert _log_sessions is not None, "the pool's initializer opens the log"
-    write_decisions(_log_sessions, calls)
+    try:
+        write_decisions(_log_sessions, calls)
+    except Exception as exc:
+        raise portable(exc) from None
+
+
+def _linkedid(call: repo.CallDecision) -> str:
+    return call.linkedid
 
 
 def write_decisions(sessions: sessionmaker[Session], calls: list[repo.CallDecision]) -> None:

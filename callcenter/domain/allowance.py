@@ -47,6 +47,7 @@ class Consolidation:
 class Budget:
     units: int
     consolidated_away: bool = False
+    consolidated_onto: date | None = None  # the day this day's allowance went to
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Allowance:
     used: int
     consolidated_away: bool
     action_used: bool
+    consolidated_onto: date | None = None  # the day this day's allowance went to
 
     @property
     def left(self) -> int:
@@ -91,8 +93,20 @@ def budget_on(
         if grant.day == day:
             return Budget(units=contract.units_per_day * grant.days)
         if day in _days_given_up(grant, calendar):
-            return Budget(units=0, consolidated_away=True)
+            return Budget(units=0, consolidated_away=True, consolidated_onto=grant.day)
     return Budget(units=contract.units_per_day)
+
+
+def consolidation_refusal(
+    grant: Consolidation, calendar: Calendar, existing: Iterable[Consolidation]
+) -> str | None:
+    """Why a manager cannot grant this consolidation (clause 7), or None: the day that gets
+    the budgets must be a working day, and a contract has one consolidation per day."""
+    if not calendar.is_working_day(grant.day):
+        return f"{grant.day} is not a working day"
+    if any(g.contract == grant.contract and g.day == grant.day for g in existing):
+        return f"{grant.contract} already has a consolidation on {grant.day}"
+    return None
 
 
 def _days_given_up(grant: Consolidation, calendar: Calendar) -> list[date]:
@@ -125,6 +139,7 @@ def allowance_on(
         used=sum(COST[r.kind] for r in todays),
         consolidated_away=budget.consolidated_away,
         action_used=any(r.kind is TicketKind.ACTION for r in todays),
+        consolidated_onto=budget.consolidated_onto,
     )
 
 

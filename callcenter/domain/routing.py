@@ -192,9 +192,7 @@ def limit_reached(s: Situation) -> Decision | None:
     first = s.active[0]
     reason = first.allowance.reason or Reason.ANSWERS_USED
     resumes = min(c.resumes_at for c in s.active)
-    parts = [
-        f"{c.number} used {c.allowance.used} of {c.allowance.budget} unit(s)" for c in s.active
-    ]
+    parts = [_allowance_used(c.number, c.allowance) for c in s.active]
     why = f"today's allowance is used: {'; '.join(parts)}; service resumes {resumes.isoformat()}"
     return _decision(
         s,
@@ -204,6 +202,17 @@ def limit_reached(s: Situation) -> Decision | None:
         contract=_sole(s.active),
         next_open=resumes,
     )
+
+
+def _allowance_used(number: str, allowance: Allowance) -> str:
+    """What happened to one contract's allowance today, in the terms' words (clause 7)."""
+    if allowance.consolidated_onto is not None:
+        return (
+            f"{number}'s allowance for today was consolidated into "
+            f"{allowance.consolidated_onto.isoformat()}"
+        )
+    used = f"{number} used {allowance.used} of {allowance.budget} unit(s)"
+    return f"{used}, an action among them" if allowance.action_used else used
 
 
 def queue(s: Situation) -> Decision:
@@ -244,6 +253,25 @@ def decide(
 
 def _with_rule(decision: Decision, name: str) -> Decision:
     return replace(decision, rule=name)
+
+
+def fail_open(caller: CallerNumber, now: datetime, calendar: Calendar) -> Decision:
+    """The answer when the rules cannot be consulted in time (the store is slow or down):
+    let the caller through. Working time is judged by the calendar given (the routing
+    service passes the bare public-holiday calendar: the closures are in the store it
+    cannot reach); outside it the caller hears `closed` with the next opening. The call is
+    identified later, from the log (the follow-up rule)."""
+    why = "the routing decision did not come in time"
+    if calendar.is_working_time(now):
+        return Decision(Route.QUEUE, Reason.FAIL_OPEN, caller, rule="fail_open", why=why)
+    return Decision(
+        Route.CLOSED,
+        Reason.FAIL_OPEN,
+        caller,
+        next_open=calendar.next_open(now),
+        rule="fail_open",
+        why=why,
+    )
 
 
 PeriodOf = Callable[[Contract, Sequence[Request]], EffectivePeriod]

@@ -296,6 +296,12 @@ def _site(url: str) -> _Site | None:
     return _Site(host=host, port=port, path=tuple(s for s in parts.path.split("/") if s))
 
 
+def about_other_site(contract: Contract, url: str) -> bool:
+    """Clause 5 for a logged request: the URL given is not the contract's installation (a
+    request without a URL flags nothing here; the form's checks ask for one)."""
+    return bool(url.strip()) and is_other_installation(contract.site_url, url)
+
+
 def is_other_installation(contract_site_url: str, url: str) -> bool:
     """True when `url` is not on the installation at `contract_site_url` (clause 5).
 

@@ -2,14 +2,15 @@
 pops out.
 
 One consumer (the AmiClient's) feeds every event, in order, to the pure `Tracker`. A changed
-call is marked dirty; one writer task saves the dirty calls in batches on one database thread,
-in order, with what follows an ended call (callback or ticket draft) in the same transaction,
-and retries a failed batch. Pops are published as the tracker emits them, the ringing ones
-with the caller's contract summary (read in batches: the calls that start ringing while one
-read runs share the next); a call's later pops wait for its ringing ones, so each screen
-gets a call's pops in the order of Asterisk's events. On every (re)login `resync` asks
-Asterisk which channels are live and closes, from queue_log and the CDRs, the calls that
-ended unseen.
+call is marked dirty; the call log's one batch writer (callcenter/call_log_writer.py) saves
+the dirty calls in batches on one database thread, in order, with what follows an ended call
+(callback or ticket draft) in the same transaction: a batch the database refuses is split,
+a row it still refuses is set aside and reported. Pops are published as the tracker emits
+them, the ringing ones with the caller's contract summary (read in batches: the calls that
+start ringing while one read runs share the next); a call's later pops wait for its ringing
+ones, so each screen gets a call's pops in the order of Asterisk's events. On every
+(re)login `resync` asks Asterisk which channels are live and closes, from queue_log and the
+CDRs, the calls that ended unseen.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.call_log_writer import CallLogWriter, Report
 from callcenter.config import Settings
 from callcenter.domain.calendar import Calendar
 from callcenter.domain.callbacks import OutboundCall, OutboundTracker
@@ -40,12 +42,12 @@ from callcenter.pbx.ami import AmiClient, AmiError, ConnectionEvent
 from callcenter.pbx.frames import Frame
 from callcenter.pbx.popinfo import pop_payloads
 from callcenter.pbx.pops import PopHub
+from callcenter.services import route_call
 from callcenter.store import call_log, db
 from callcenter.store.callbacks import save_outbound
 
 log = logging.getLogger(__name__)
 
-RETRY_CAP = 5.0
 GATHER = 0.05  # seconds the writer waits for more changes before a batch
 
 
@@ -56,13 +58,13 @@ class Listener:
         self.hub = hub
         self.tracker = Tracker()
         self.outbound = OutboundTracker()  # the callback attempts' originated calls
-        self.dirty: dict[str, Call | OutboundCall] = {}
-        self.writer: asyncio.Task[None] | None = None
+        self.writer: CallLogWriter[Call | OutboundCall] = CallLogWriter(
+            self._write, _linkedid, name="listener", gather=GATHER
+        )
         self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-log")
         self.reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pop-info")
         self.client: AmiClient | None = None
         self.events = 0
-        self.written = 0
         self._pop_infos: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._pop_waiting: dict[str, tuple[Call, asyncio.Future[dict[str, Any]]]] = {}
         self._pop_reader: asyncio.Task[None] | None = None
@@ -86,9 +88,11 @@ class Listener:
             self.publish(pop, update.call)
 
     def mark(self, call: Call | OutboundCall) -> None:
-        self.dirty[call.linkedid] = call
-        if self.writer is None or self.writer.done():
-            self.writer = asyncio.create_task(self._write(), name="call-log-writer")
+        self.writer.add(call)
+
+    @property
+    def written(self) -> int:
+        return self.writer.written
 
     def publish(self, pop: Pop, call: Call) -> None:
         if not self.hub.wanted(pop.endpoint):
@@ -155,27 +159,8 @@ class Listener:
 
     # --- the call log ----------------------------------------------------------------------
 
-    async def _write(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self.dirty:
-            # Let the changes of a burst of events gather: one write per call, not per event.
-            await asyncio.sleep(GATHER)
-            batch = list(self.dirty.values())
-            self.dirty.clear()
-            delay = 0.1
-            while True:
-                try:
-                    await loop.run_in_executor(self.db, self._write_batch, batch)
-                    self.written += len(batch)
-                    break
-                except Exception as exc:
-                    log.warning(
-                        "call log write failed calls=%d error=%r; retrying", len(batch), exc
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_CAP)
-                    # Newer states of the same calls replace the failed ones.
-                    batch = [self.dirty.pop(c.linkedid, c) for c in batch]
+    async def _write(self, batch: list[Call | OutboundCall]) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.db, self._write_batch, batch)
 
     def _write_batch(self, batch: list[Call | OutboundCall]) -> None:
         window = timedelta(minutes=self.settings.callback_window_min)
@@ -183,7 +168,11 @@ class Listener:
         with db.transaction(self.sessions) as session:
             save_outbound(session, [c for c in batch if isinstance(c, OutboundCall)])
             rows = call_log.save_calls(session, calls, self.settings.region)
-            call_log.follow_ups(session, calls, rows, self.settings.region, window)
+            identified = {
+                linkedid: _identify(session, caller, arrived, self.settings.region)
+                for linkedid, caller, arrived in call_log.unidentified(calls, rows)
+            }
+            call_log.follow_ups(session, calls, rows, window, identified)
             for outbound in batch:
                 if isinstance(outbound, OutboundCall) and outbound.result is not None:
                     log.info(
@@ -202,13 +191,8 @@ class Listener:
                     )
 
     async def flush(self, timeout: float = 30.0) -> None:
-        """Wait until every change so far is written."""
-        async with asyncio.timeout(timeout):
-            while self.dirty or (self.writer is not None and not self.writer.done()):
-                if self.writer is not None and not self.writer.done():
-                    await asyncio.shield(self.writer)
-                elif self.dirty:
-                    self.mark(next(iter(self.dirty.values())))
+        """Wait until every change so far is written (or set aside: see call_log_writer)."""
+        await self.writer.flush(timeout)
 
     async def warm_up(self) -> None:
         """Compute this year's public holidays before the first call needs them (about
@@ -280,10 +264,22 @@ class Listener:
             parse_cdr_csv(_read(folder / "cdr-custom" / "Master.csv")),
         )
 
-    async def close(self) -> None:
-        await self.flush()
+    async def close(self, timeout: float = 30.0) -> Report[Call | OutboundCall]:
+        """Write what is left; the report says exactly what was not written."""
+        report = await self.writer.close(timeout)
         self.db.shutdown(wait=True)
         self.reads.shutdown(wait=True)
+        return report
+
+
+def _identify(session: Session, caller: str, arrived: datetime, region: str) -> call_log.Identified:
+    """A call the routing service did not decide: the same rules, as of its arrival."""
+    decision = route_call(session, caller, arrived, region)
+    return call_log.Identified(decision.covered, decision.contract)
+
+
+def _linkedid(call: Call | OutboundCall) -> str:
+    return call.linkedid
 
 
 def _read(path: Path) -> str:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.domain.calendar import warsaw
@@ -14,8 +13,8 @@ from callcenter.domain.calls import Call, CallState, PopKind, RingResult
 from callcenter.domain.contracts import Extension
 from callcenter.services import contract_report
 from callcenter.store import call_log
-from callcenter.store.models import CallRow
-from callcenter.store.repositories import NotFoundError, closures, open_callbacks, open_tickets
+from callcenter.store.pop_queries import logged_decisions, open_callbacks, open_tickets
+from callcenter.store.repositories import NotFoundError, closures
 
 
 def _extension(extension: Extension, closures_by_id: dict[int | None, Any]) -> dict[str, Any]:
@@ -63,7 +62,7 @@ def contract_summary(session: Session, number: str, now: datetime) -> dict[str, 
         "callbacks": [
             {
                 "id": b.id,
-                "number": b.caller_e164,
+                "number": b.number,
                 "calls": b.calls,
                 "due": warsaw(b.due_at).isoformat(),
                 "last_call": warsaw(b.last_call_at).isoformat(),
@@ -76,13 +75,7 @@ def contract_summary(session: Session, number: str, now: datetime) -> dict[str, 
 def pop_payloads(session: Session, calls: Sequence[Call]) -> dict[str, dict[str, Any]]:
     """For each call (by Linkedid): the decision the routing service logged and the
     contract(s) it names. One query for the calls' decisions, one summary per contract."""
-    found = session.execute(
-        select(
-            CallRow.id, CallRow.linkedid, CallRow.route, CallRow.reason, CallRow.contract,
-            CallRow.contracts, CallRow.caller_e164,
-        ).where(CallRow.linkedid.in_([c.linkedid for c in calls]))
-    )  # fmt: skip
-    rows = {row.linkedid: row for row in found}
+    rows = logged_decisions(session, [c.linkedid for c in calls])
     now = datetime.now(UTC)
     summaries: dict[str, dict[str, Any] | None] = {}
 
@@ -98,13 +91,13 @@ def pop_payloads(session: Session, calls: Sequence[Call]) -> dict[str, dict[str,
     for call in calls:
         row = rows.get(call.linkedid)
         single = (row.contract if row else None) or call.contract
-        numbers = [n for n in (row.contracts.split(",") if row else []) if n]
+        numbers = list(row.contracts) if row else []
         if not numbers and single:
             numbers = [single]
         contracts = [s for s in map(summary, numbers) if s is not None]
         payloads[call.linkedid] = {
-            "call_id": row.id if row else None,
-            "number": row.caller_e164 if row else None,
+            "call_id": row.call_id if row else None,
+            "number": row.number if row else None,
             "route": (row.route if row else None) or call.route,
             "reason": (row.reason if row else None) or call.reason,
             "contract": contracts[0] if len(contracts) == 1 else None,

@@ -11,8 +11,16 @@ from sqlalchemy.orm import Session
 
 from callcenter.domain.calendar import Calendar
 from callcenter.domain.calls import Call, CallState, Outcome, Ring, RingResult
+from callcenter.domain.follow_ups import (
+    FollowUp,
+    JoinCallback,
+    OpenCallback,
+    callback_for,
+    needs_identification,
+    ticket_draft,
+    what_follows,
+)
 from callcenter.domain.phone import normalise
-from callcenter.services import route_call
 from callcenter.store.models import CallbackRow, CallRingRow, CallRow, ContractRow, TicketRow
 from callcenter.store.repositories import closures
 
@@ -121,40 +129,65 @@ def unfinished_calls(session: Session) -> list[Call]:
 
 
 @dataclass(frozen=True)
-class FollowUp:
+class FollowUpIds:
     callback_id: int | None
     ticket_id: int | None
+
+
+@dataclass(frozen=True)
+class Identified:
+    """Who a call without a routing decision turned out to be (services identify it)."""
+
+    covered: bool
+    contract: str | None
+
+
+def unidentified(
+    calls: Sequence[Call], rows: Mapping[str, CallRow]
+) -> list[tuple[str, str, datetime]]:
+    """(Linkedid, caller as given, arrival) of the ended calls the rules must identify
+    first (domain/follow_ups.needs_identification)."""
+    return [
+        (c.linkedid, rows[c.linkedid].caller_raw, rows[c.linkedid].arrived_at)
+        for c in calls
+        if c.state is CallState.ENDED
+        and needs_identification(rows[c.linkedid].decided_at, rows[c.linkedid].reason)
+    ]
 
 
 def follow_ups(
     session: Session,
     calls: Sequence[Call],
     rows: Mapping[str, CallRow],
-    region: str,
     callback_window: timedelta,
-) -> dict[str, FollowUp]:
-    """What follows each ended call (idempotent): a callback for a covered customer's
-    missed call, due by the end of the next working day, or a ticket draft for an answered
-    call. The ticket drafts of a batch are looked up and written together (a few statements
-    for the batch, not a few per call); callbacks one by one, in order, since a repeat call
-    joins the open callback of an earlier one."""
+    identified: Mapping[str, Identified] | None = None,
+) -> dict[str, FollowUpIds]:
+    """Save what follows each ended call (domain/follow_ups.py decides; idempotent). The
+    ticket drafts of a batch are looked up and written together (a few statements for the
+    batch, not a few per call); callbacks one by one, in order, since a repeat call joins
+    the open callback of an earlier one."""
     ended = [(c, rows[c.linkedid]) for c in calls if c.state is CallState.ENDED]
-    for _, row in ended:
-        if row.decided_at is None or row.reason == "fail_open":
-            # No decision from the routing service: identify the caller now, as of arrival.
-            decision = route_call(session, row.caller_raw, row.arrived_at, region)
-            row.covered = decision.covered
-            row.contract = row.contract or decision.contract
-    answered = [(c, r) for c, r in ended if c.outcome is Outcome.ANSWERED]
-    drafts = _ticket_drafts(session, answered)
-    done: dict[str, FollowUp] = {}
+    for linkedid, found in (identified or {}).items():
+        row = rows[linkedid]
+        row.covered = found.covered
+        row.contract = row.contract or found.contract
+    kinds = {c.linkedid: what_follows(c, row.covered, row.caller_e164) for c, row in ended}
+    drafts = _ticket_drafts(
+        session, [(c, r) for c, r in ended if kinds[c.linkedid] is FollowUp.TICKET_DRAFT]
+    )
+    calendar: Calendar | None = None
+    done: dict[str, FollowUpIds] = {}
     for call, row in ended:
-        if call.outcome is Outcome.ANSWERED:
-            done[call.linkedid] = FollowUp(None, drafts[call.linkedid])
-        elif call.missed and row.covered and row.caller_e164:
-            done[call.linkedid] = FollowUp(_callback(session, row, call, callback_window), None)
+        kind = kinds[call.linkedid]
+        if kind is FollowUp.TICKET_DRAFT:
+            done[call.linkedid] = FollowUpIds(None, drafts[call.linkedid])
+        elif kind is FollowUp.CALLBACK:
+            if calendar is None:
+                calendar = Calendar(closures=closures(session))
+            callback_id = _callback(session, row, call, callback_window, calendar)
+            done[call.linkedid] = FollowUpIds(callback_id, None)
         else:
-            done[call.linkedid] = FollowUp(row.callback_id, None)
+            done[call.linkedid] = FollowUpIds(row.callback_id, None)
     return done
 
 
@@ -181,18 +214,19 @@ def _ticket_drafts(session: Session, answered: Sequence[tuple[Call, CallRow]]) -
     for call, row in answered:
         if row.id in existing:
             continue
+        draft = ticket_draft(call)
         new[call.linkedid] = TicketRow(
-            status="draft",
+            status=draft.status,
             contract_id=contract_ids.get(row.contract) if row.contract else None,
-            kind="answer",
-            received_at=call.answered or call.arrived,
+            kind=draft.kind,
+            received_at=draft.received_at,
             answered_at=None,
             description="",
             site_url="",
             other_site=False,
             call_id=row.id,
-            operator=call.operator,
-            created_at=call.ended or call.arrived,
+            operator=draft.operator,
+            created_at=draft.created_at,
         )
     session.add_all(new.values())
     session.flush()
@@ -202,36 +236,39 @@ def _ticket_drafts(session: Session, answered: Sequence[tuple[Call, CallRow]]) -
     }
 
 
-def _callback(session: Session, row: CallRow, call: Call, window: timedelta) -> int:
+def _callback(
+    session: Session, row: CallRow, call: Call, window: timedelta, calendar: Calendar
+) -> int:
     if row.callback_id is not None:
         return row.callback_id
     assert row.caller_e164 is not None
-    open_one = session.scalar(
+    newest = session.scalar(
         select(CallbackRow)
-        .where(
-            CallbackRow.caller_e164 == row.caller_e164,
-            CallbackRow.done_at.is_(None),
-            CallbackRow.last_call_at >= call.arrived - window,
-        )
-        .order_by(CallbackRow.id.desc())
+        .where(CallbackRow.caller_e164 == row.caller_e164, CallbackRow.done_at.is_(None))
+        .order_by(CallbackRow.last_call_at.desc(), CallbackRow.id.desc())
+        .limit(1)
     )
-    requested = call.outcome is Outcome.CALLBACK_REQUESTED  # pressed 1 in the queue
-    if open_one is not None:
-        open_one.requested = open_one.requested or requested
-        open_one.calls += 1
-        open_one.last_call_at = max(open_one.last_call_at, call.arrived)
-        row.callback_id = open_one.id
-        return open_one.id
-    due = Calendar(closures=closures(session)).due(call.arrived)
+    open_one = (
+        None
+        if newest is None
+        else OpenCallback(newest.id, newest.last_call_at, newest.calls, newest.requested)
+    )
+    change = callback_for(call, row.caller_e164, row.contract, open_one, window, calendar)
+    if isinstance(change, JoinCallback):
+        assert newest is not None
+        newest.last_call_at, newest.calls = change.last_call_at, change.calls
+        newest.requested = change.requested
+        row.callback_id = newest.id
+        return newest.id
     callback = CallbackRow(
-        caller_e164=row.caller_e164,
-        contract=row.contract,
-        first_call_at=call.arrived,
-        last_call_at=call.arrived,
-        calls=1,
-        due_at=due,
-        created_at=call.ended or call.arrived,
-        requested=requested,
+        caller_e164=change.caller_e164,
+        contract=change.contract,
+        first_call_at=change.first_call_at,
+        last_call_at=change.last_call_at,
+        calls=change.calls,
+        due_at=change.due_at,
+        created_at=change.created_at,
+        requested=change.requested,
     )
     session.add(callback)
     session.flush()

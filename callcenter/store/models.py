@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Float,
@@ -17,10 +19,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from callcenter.store.types import UTCDateTime
+from callcenter.store.types import Fitted, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -146,14 +149,17 @@ class CallRow(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(64), unique=True)
-    caller_raw: Mapped[str] = mapped_column(String(200), default="")
-    caller_name: Mapped[str] = mapped_column(String(200), default="")
+    # Text from outside (the caller, Asterisk) is fitted to its column (types.Fitted).
+    caller_raw: Mapped[str] = mapped_column(Fitted(200), default="")
+    caller_name: Mapped[str] = mapped_column(Fitted(200), default="")
     caller_e164: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
-    dialled: Mapped[str] = mapped_column(String(64), default="")
+    dialled: Mapped[str] = mapped_column(Fitted(64), default="")
     contract: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    contracts: Mapped[str] = mapped_column(Text, default="")
-    route: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The contracts the decision names, in order: a JSON list (a number may hold a comma).
+    # Read through `contract_numbers` (or `contract_list` for a Core row): one reading.
+    contracts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    route: Mapped[str | None] = mapped_column(Fitted(20), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Fitted(20), nullable=True)
     covered: Mapped[bool] = mapped_column(Boolean, default=False)
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -165,15 +171,24 @@ class CallRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     wait_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
-    operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    operator: Mapped[str | None] = mapped_column(Fitted(64), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
-    hangup_cause: Mapped[str] = mapped_column(String(64), default="")
-    reconciled: Mapped[str] = mapped_column(String(200), default="")
+    hangup_cause: Mapped[str] = mapped_column(Fitted(64), default="")
+    reconciled: Mapped[str] = mapped_column(Fitted(200), default="")
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"), nullable=True)
     direction: Mapped[str] = mapped_column(String(20), default="inbound")  # or "callback"
     rings: Mapped[list[CallRingRow]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CallRingRow.position"
     )
+
+    @property
+    def contract_numbers(self) -> tuple[str, ...]:
+        return contract_list(self.contracts)
+
+
+def contract_list(stored: Any) -> tuple[str, ...]:
+    """The contracts a logged decision names, as `calls.contracts` holds them."""
+    return tuple(str(number) for number in stored or ())
 
 
 class CallRingRow(Base):
@@ -182,7 +197,7 @@ class CallRingRow(Base):
     __tablename__ = "call_rings"
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    endpoint: Mapped[str] = mapped_column(String(64))
+    endpoint: Mapped[str] = mapped_column(Fitted(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[str] = mapped_column(String(20))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -15,7 +15,6 @@ from callcenter.domain.contracts import Contract, Request
 from callcenter.domain.terms import Billing, Plan, Product, TicketKind
 from callcenter.store.models import (
     AuditRow,
-    CallbackRow,
     CallRow,
     ClosureRow,
     ConsolidationRow,
@@ -237,13 +236,6 @@ def consolidations(session: Session, numbers: Iterable[str] | None) -> list[Cons
     ]
 
 
-def consolidation_on(session: Session, number: str, day: date) -> Consolidation | None:
-    for grant in consolidations(session, [number]):
-        if grant.day == day:
-            return grant
-    return None
-
-
 # --- tickets -----------------------------------------------------------------------------
 
 
@@ -331,7 +323,7 @@ def _decision_values(call: CallDecision) -> dict[str, object]:
         "route": call.route,
         "reason": call.reason,
         "contract": call.contract,
-        "contracts": ",".join(call.contracts),
+        "contracts": list(call.contracts),
         "covered": call.covered,
         "arrived_at": call.arrived_at,
         "decided_at": call.decided_at,
@@ -395,30 +387,9 @@ def call_by_linkedid(session: Session, linkedid: str) -> CallDecision | None:
         route=row.route,
         reason=row.reason,
         contract=row.contract,
-        contracts=tuple(c for c in row.contracts.split(",") if c),
+        contracts=row.contract_numbers,
         covered=row.covered,
         arrived_at=row.arrived_at,
         decided_at=row.decided_at,
         decision_ms=row.decision_ms or 0.0,
     )
-
-
-def open_callbacks(session: Session, number: str) -> list[CallbackRow]:
-    """The callbacks still to return for a contract, earliest due first."""
-    query = (
-        select(CallbackRow)
-        .where(CallbackRow.contract == number, CallbackRow.done_at.is_(None))
-        .order_by(CallbackRow.due_at, CallbackRow.id)
-    )
-    return list(session.scalars(query))
-
-
-def open_tickets(session: Session, number: str) -> list[TicketRow]:
-    """A contract's tickets not answered yet, oldest first."""
-    query = (
-        select(TicketRow)
-        .join(ContractRow, ContractRow.id == TicketRow.contract_id)
-        .where(ContractRow.number == number, TicketRow.answered_at.is_(None))
-        .order_by(TicketRow.received_at)
-    )
-    return list(session.scalars(query))

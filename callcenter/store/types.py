@@ -1,11 +1,12 @@
-"""Column types: aware datetimes stored as UTC on every backend."""
+"""Column types: aware datetimes stored as UTC on every backend; text from outside fitted
+to its column."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -30,3 +31,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Fitted(TypeDecorator[str]):
+    """A string column that takes any text from outside (a caller's name, a number as
+    given): cut to the column's length and without NUL characters (PostgreSQL refuses them),
+    so one caller's oversized or odd value never makes a call-log write fail."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else fit(value, self.length)
+
+
+def fit(value: str, length: int) -> str:
+    """`value` as a column of `length` characters holds it."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\N{REPLACEMENT CHARACTER}")
+    return value[:length]

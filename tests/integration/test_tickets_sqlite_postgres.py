@@ -510,12 +510,12 @@ def test_a_save_during_the_hang_up_and_the_listeners_draft_make_one_ticket(
     with sessions() as s:
         talking = call_log.load_call(s.get_one(CallRow, call_id))
     ended = replace(talking, state=CallState.ENDED, ended=NOW, outcome=Outcome.ANSWERED)
-    follow: dict[str, call_log.FollowUp] = {}
+    follow: dict[str, call_log.FollowUpIds] = {}
 
     def listener() -> None:
         with db.transaction(sessions) as s:
             rows = call_log.save_calls(s, [ended])
-            follow.update(call_log.follow_ups(s, [ended], rows, "PL", timedelta(hours=2)))
+            follow.update(call_log.follow_ups(s, [ended], rows, timedelta(hours=2)))
 
     saving = sessions()
     saving.begin()
