@@ -7,12 +7,14 @@ with the right outcome, logged once.
 - killed mid-talk: answered, the operator known, logged once, one ticket draft;
 - restarted while the caller waits in the queue: the caller then gives up, abandoned;
 - killed after the queue gave up, during the queue-timeout prompt: unanswered, not
-  abandoned, the queue's TIMEOUT kept.
+  abandoned, the queue's TIMEOUT kept;
+- killed after the caller pressed 1, during the "we will call you back" prompt: the
+  callback stays requested (before the queue's facts were kept, it came back `unanswered`).
 
 Each call is ended by the test (`channel request hangup` on the caller's channel) once the
 new listener has logged in and resynced, so the hang-up surely comes after the restart. The
-queue-timeout prompt is lengthened (silence appended) for its test, so the restart fits in
-it. Replays of the same cases: tests/integration/test_restart_replay_store.py."""
+prompt the caller hears then is lengthened (silence appended) for its test, so the restart
+fits in it. Replays of the same cases: tests/integration/test_restart_replay_store.py."""
 
 from __future__ import annotations
 
@@ -132,14 +134,18 @@ def kill(service: Service) -> None:
     process.wait(timeout=30)
 
 
-def call_in_background() -> tuple[threading.Thread, list[CallerResult]]:
-    """A caller who stays on the line until the call is ended for them."""
+def call_in_background(
+    scenario: str | None = None, hold_seconds: float = 300
+) -> tuple[threading.Thread, list[CallerResult]]:
+    """A caller who stays on the line until the call is ended for them (`caller_press_1.xml`:
+    who presses 1 after `hold_seconds` in the queue, and then waits)."""
     results: list[CallerResult] = []
 
     def place() -> None:
         results.append(
-            run_caller(number=CALLER, display_name="Łukasz Żak", hold_seconds=300, timeout=360)
-        )
+            run_caller(number=CALLER, display_name="Łukasz Żak", scenario=scenario,
+                       hold_seconds=hold_seconds, timeout=360)
+        )  # fmt: skip
 
     thread = threading.Thread(target=place)
     thread.start()
@@ -233,30 +239,44 @@ def test_restarted_while_the_caller_waits_in_the_queue_then_they_give_up(lab: La
     assert lab.logged_once(linkedid)["outcome"] == "abandoned"
 
 
-@pytest.fixture
-def long_timeout_prompt(lab: Lab) -> Iterator[None]:
-    """The queue-timeout prompt with 120 s of silence after it (restored afterwards)."""
-    import subprocess
+class LongPrompt:
+    """A prompt of ours with 120 s of silence after it while in use (restored after)."""
 
-    prompt = lab.asterisk.run_dir / "sounds" / "pl" / "callcenter" / "queue_timeout.wav"
-    original = prompt.read_bytes()
-    longer = lab.workdir / "queue_timeout_long.wav"
-    subprocess.run(["sox", str(prompt), str(longer), "pad", "0", "120"], check=True, timeout=60)
+    def __init__(self, lab: Lab, name: str) -> None:
+        self.lab = lab
+        self.path = lab.asterisk.run_dir / "sounds" / "pl" / "callcenter" / f"{name}.wav"
+        self.original = b""
+
+    def __enter__(self) -> LongPrompt:
+        import subprocess
+
+        self.original = self.path.read_bytes()
+        longer = self.lab.workdir / f"{self.path.stem}-long.wav"
+        subprocess.run(["sox", str(self.path), str(longer), "pad", "0", "120"], check=True,
+                       timeout=60)  # fmt: skip
+        self.path.write_bytes(longer.read_bytes())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.path.write_bytes(self.original)
+
+
+@pytest.fixture
+def short_queue(lab: Lab) -> Iterator[None]:
+    """The queue gives up after 5 s (the dialplan's CC_QUEUE_TIMEOUT; reloaded after)."""
     lab.asterisk.cli("dialplan set global CC_QUEUE_TIMEOUT 5")
-    prompt.write_bytes(longer.read_bytes())
     try:
         yield
     finally:
-        prompt.write_bytes(original)
         lab.asterisk.cli("dialplan reload")
 
 
 def test_killed_during_the_queue_timeout_prompt_the_call_is_unanswered(
-    lab: Lab, long_timeout_prompt: None
+    lab: Lab, short_queue: None
 ) -> None:
     listener = lab.listen()
     try:
-        with AmiEvents() as ami, Operator(1, "ring"):
+        with AmiEvents() as ami, Operator(1, "ring"), LongPrompt(lab, "queue_timeout"):
             thread, results = call_in_background()
             decided = decision(ami)
             linkedid = decided["Linkedid"]
@@ -279,3 +299,34 @@ def test_killed_during_the_queue_timeout_prompt_the_call_is_unanswered(
     assert 4 <= after["wait_s"] <= 9
     assert after["tickets"] == [] and after["callback"] is not None
     assert lab.logged_once(linkedid)["outcome"] == "unanswered"
+
+
+def test_killed_after_pressing_1_the_callback_stays_requested(lab: Lab) -> None:
+    """The caller pressed 1 in the queue; our dialplan said so (CallcenterQueueEnd
+    CALLBACK) before the kill; they hang up during the "we will call you back" prompt,
+    after the restart: the call asked for a callback, it was not just unanswered."""
+    listener = lab.listen()
+    try:
+        with (
+            AmiEvents() as ami,
+            Operator(1, "ring"),
+            LongPrompt(lab, "callback_requested"),
+        ):
+            thread, results = call_in_background(
+                "caller_press_1.xml", hold_seconds=12
+            )  # in the queue
+            decided = decision(ami)
+            linkedid = decided["Linkedid"]
+            event(ami, "UserEvent", linkedid, UserEvent="CallcenterQueueEnd", Status="CALLBACK")
+            lab.wait_entry(linkedid, lambda e: e["queue_status"] == "CALLBACK", "CALLBACK")
+            kill(listener)
+            listener = lab.listen()
+            hang_up(lab, thread, decided["Channel"])
+        assert "PRESSED_1" in results[0].check().output
+        after = lab.wait_entry(linkedid, lambda e: e["state"] == "ended", "ended")
+    finally:
+        listener.stop()
+    assert after["outcome"] == "callback_requested"
+    assert (after["queue_status"], after["queue_abandoned"]) == ("CALLBACK", False)
+    assert after["callback"] is not None and after["callback"].requested is True
+    assert lab.logged_once(linkedid)["outcome"] == "callback_requested"
