@@ -31,6 +31,10 @@ the queue), `rejected` (a route other than `queue` played its message), or `fail
 decision was ever published). A caller sent to the queue who hangs up before reaching it
 (during the "putting you through" prompt) has abandoned too.
 
+The call's values (`Call`, its rings, its queue facts) and the rules the gap reconciliation
+(domain/reconcile.py) shares with this machine (finishing a ring, fixing the outcome) are in
+domain/call_values.py.
+
 An ended call is final: a call's log entry only moves forward (`moves_forward`). The tracker
 remembers the calls that ended lately, so a replayed `Newchannel` of one does not open it
 again, and the store never writes an earlier state, or anything at all, over a final entry.

@@ -7,7 +7,11 @@ keeps two records the listener can read afterwards: `queue_log` (one line per qu
 `epoch|callid|queue|agent|event|data...`, callid being the caller channel's Uniqueid, i.e. the
 Linkedid) and the CDR CSV (one row per leg, with the Linkedid and our userfield
 `route=..;reason=..;call=..;contract=..`). `close_from_records` replays those onto the call as
-the events would have, then fixes the outcome; nothing else is guessed. A call neither record
+the events would have (the rings through the tracker's own `finish_ring`; a queue that gave
+up, `EXITWITHTIMEOUT`, `EXITEMPTY`, or a caller who pressed 1, `EXITWITHKEY|1`, as the
+queue's facts our dialplan would have published), then fixes the outcome with the tracker's
+rule; nothing else is guessed. What the listener knew before the gap (kept in the call log
+across a restart of our process) stays. A call neither record
 knows is closed at the moment the gap was noticed, with what the listener last saw.
 """
 
