@@ -97,6 +97,10 @@ _LOAD: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _dump(value: object) -> object:
     return value.value if isinstance(value, Enum) else value
 
@@ -129,8 +133,7 @@ def load_call(row: CallRow) -> Call:
     fields: dict[str, Any] = {}
     queue: dict[str, Any] = {}
     for field, column in CALL_COLUMNS:
-        value = getattr(row, column)
-        value = _LOAD[column](value) if column in _LOAD else value
+        value = _LOAD.get(column, _same)(getattr(row, column))
         if field.startswith("queue."):
             queue[field.removeprefix("queue.")] = value
         else:
@@ -139,10 +142,6 @@ def load_call(row: CallRow) -> Call:
         Ring(**{f: _LOAD.get(c, _same)(getattr(r, c)) for f, c in RING_COLUMNS}) for r in row.rings
     )
     return Call(**fields, rings=rings, queue=QueueFacts(**queue))
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _update(row: CallRow | None, call: Call, session: Session, region: str) -> CallRow:
