@@ -214,3 +214,8 @@ def test_finish_ring_finishes_the_newest_ring_still_ringing() -> None:
 def test_finish_ring_adds_a_ring_the_events_did_not_show() -> None:
     done = finish_ring((), "op3", at(20), RingResult.NO_ANSWER, 15.0, unseen=True)
     assert done == (Ring("op3", at(5), 15.0, RingResult.NO_ANSWER),)
+
+
+@pytest.mark.parametrize("stamp", ["1e400", "-1e400", "nan", "99999999999999999", ""])
+def test_a_timestamp_out_of_range_falls_back_to_the_receive_time(stamp: str) -> None:
+    assert calls.event_time({"Timestamp": stamp}, at(5)) == at(5)
