@@ -6,19 +6,38 @@ tracker keeps one `Call` value per Linkedid and moves it through a small state m
 
     arrived --UserEvent CallcenterDecision--> decided --QueueCallerJoin--> queued
     queued --AgentConnect--> answered
-    any of these --Hangup of the caller's channel--> ended
+    any of these --Hangup (the caller's channel)--> ended
 
-The transitions are a table keyed by (state, event name). An event with no entry for the
-current state changes nothing, which makes applying a stream idempotent: a replayed or
-duplicated event finds the call already past it. Times come from the events' own `Timestamp`
-(manager.conf `timestampevents=yes`), never from a clock, so replaying a recording gives the
-same log. Each transition may also return effects: the screen-pop messages for one operator.
+The machine is the table `TRANSITIONS`, keyed by (state, event): each entry names the next
+state and the handler that records what the event says (times, operators rung, the queue's
+facts) and the screen pops it causes. An event is named by its AMI `Event`, except our
+dialplan's UserEvents, named by their own name (`UserEvent CallcenterDecision`), and a
+`Hangup`, which is the caller's channel's (`Hangup`: the call ends) or an operator leg's
+(`Hangup leg`): see `event_key`. An event with no entry for the current state changes
+nothing, which makes applying a stream idempotent: a replayed or duplicated event finds the
+call already past it. Times come from the events' own `Timestamp` (manager.conf
+`timestampevents=yes`), never from a clock, so replaying a recording gives the same log.
+
+What the queue says of the caller that is no state of the call is kept apart, as the call's
+`QueueFacts`: when the caller left the queue, whether they hung up waiting there (abandoned),
+and whether the queue gave up on them and why (our dialplan's `CallcenterQueueEnd` status:
+`TIMEOUT`, ..., or `CALLBACK` when they pressed 1). The call log keeps them too, so a call
+followed again after a restart of our process ends the same way.
 
 When the caller's channel hangs up, the outcome is fixed: `answered` (an operator connected),
-`abandoned` (hung up while waiting in the queue), `unanswered` (left the queue without an
-operator, e.g. its timeout), `rejected` (a route other than `queue` played its message), or
-`failed` (no decision was ever published). A caller sent to the queue who hangs up before
-reaching it (during the "putting you through" prompt) has abandoned too.
+`callback_requested` (pressed 1 in the queue), `unanswered` (the queue gave up, e.g. its
+timeout, or the caller left it without an operator), `abandoned` (hung up while waiting in
+the queue), `rejected` (a route other than `queue` played its message), or `failed` (no
+decision was ever published). A caller sent to the queue who hangs up before reaching it
+(during the "putting you through" prompt) has abandoned too.
+
+The call's values (`Call`, its rings, its queue facts) and the rules the gap reconciliation
+(domain/reconcile.py) shares with this machine (finishing a ring, fixing the outcome) are in
+domain/call_values.py.
+
+An ended call is final: a call's log entry only moves forward (`moves_forward`). The tracker
+remembers the calls that ended lately, so a replayed `Newchannel` of one does not open it
+again, and the store never writes an earlier state, or anything at all, over a final entry.
 """
 
 from __future__ import annotations
@@ -26,111 +45,35 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from enum import StrEnum
+from typing import Final, NamedTuple
 
+from callcenter.domain.call_values import (
+    QUEUE_END_OUTCOMES,
+    Call,
+    CallState,
+    Outcome,
+    Pop,
+    PopKind,
+    QueueFacts,
+    Ring,
+    RingResult,
+    cancel_ringing,
+    finish_ring,
+    moves_forward,
+    outcome_of,
+)
 
-class CallState(StrEnum):
-    ARRIVED = "arrived"
-    DECIDED = "decided"
-    QUEUED = "queued"
-    ANSWERED = "answered"
-    ENDED = "ended"
-
-
-class Outcome(StrEnum):
-    ANSWERED = "answered"
-    ABANDONED = "abandoned"
-    UNANSWERED = "unanswered"
-    REJECTED = "rejected"
-    FAILED = "failed"
-    CALLBACK_REQUESTED = "callback_requested"  # pressed 1 in the queue to be called back
-
-
-class RingResult(StrEnum):
-    RINGING = "ringing"
-    ANSWERED = "answered"
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    CANCELLED = "cancelled"
-    UNAVAILABLE = "unavailable"
-
-
-@dataclass(frozen=True)
-class Ring:
-    """One operator rung for this call, and how long."""
-
-    endpoint: str
-    started: datetime
-    seconds: float | None = None
-    result: RingResult = RingResult.RINGING
-
-
-@dataclass(frozen=True)
-class Call:
-    linkedid: str
-    state: CallState
-    arrived: datetime
-    caller_raw: str = ""
-    caller_name: str = ""
-    dialled: str = ""
-    route: str | None = None
-    reason: str | None = None
-    contract: str | None = None
-    queued: datetime | None = None
-    answered: datetime | None = None
-    ended: datetime | None = None
-    operator: str | None = None
-    rings: tuple[Ring, ...] = ()
-    abandoned: bool = False
-    left_queue: datetime | None = None
-    queue_status: str = ""  # QUEUESTATUS when the queue gave up (TIMEOUT, ...)
-    hangup_cause: str = ""
-    outcome: Outcome | None = None
-
-    @property
-    def wait_seconds(self) -> float | None:
-        if self.queued is None:
-            return None
-        until = self.answered or self.left_queue or self.ended
-        return None if until is None else max((until - self.queued).total_seconds(), 0.0)
-
-    @property
-    def talk_seconds(self) -> float | None:
-        if self.answered is None or self.ended is None:
-            return None
-        return max((self.ended - self.answered).total_seconds(), 0.0)
-
-    @property
-    def missed(self) -> bool:
-        """Not answered although it reached us: a covered caller gets a callback."""
-        return self.outcome in (
-            Outcome.ABANDONED,
-            Outcome.UNANSWERED,
-            Outcome.CALLBACK_REQUESTED,
-        ) or (self.outcome is Outcome.REJECTED and self.route == "closed")
-
-
-class PopKind(StrEnum):
-    RINGING = "ringing"  # open the pop on this operator's screen
-    ANSWERED = "answered"  # this operator took the call: keep it
-    TAKEN = "taken"  # another operator took it: close
-    MISSED = "missed"  # stopped ringing here: close
-    ENDED = "ended"  # the call is over: close or mark ended
-
-
-@dataclass(frozen=True)
-class Pop:
-    """A screen-pop message for one operator's endpoint."""
-
-    kind: PopKind
-    endpoint: str
-    linkedid: str
-    at: datetime
+__all__ = [  # the call's values, with the machine that moves them
+    "QUEUE_END_OUTCOMES", "Call", "CallState", "Outcome", "Pop", "PopKind", "QueueFacts",
+    "Ring", "RingResult", "Tracker", "Update", "apply", "arrive", "cancel_ringing",
+    "endpoint_of", "event_key", "event_time", "finish_ring", "linkedid_of", "moves_forward",
+    "outcome_of",
+]  # fmt: skip
 
 
 Event = Mapping[str, str]
 Effects = tuple[Pop, ...]
-Transition = Callable[[Call, Event, datetime], tuple[Call, Effects]]
+Handler = Callable[[Call, Event, datetime], tuple[Call, Effects]]
 
 
 # --- reading events ------------------------------------------------------------------------
@@ -158,6 +101,24 @@ def linkedid_of(event: Event) -> str | None:
     return event.get("Linkedid") or event.get("LinkedID") or None
 
 
+# The names of events whose AMI `Event` alone does not say what happened.
+DECISION: Final = "UserEvent CallcenterDecision"  # the routing decision, as the dialplan took it
+QUEUE_END: Final = "UserEvent CallcenterQueueEnd"  # the queue gave up on the caller
+CALLER_HANGUP: Final = "Hangup"  # the caller's channel hung up: the call is over
+LEG_HANGUP: Final = "Hangup leg"  # an operator's channel hung up; the call goes on
+
+
+def event_key(event: Event) -> str:
+    """The event's name in the table: its `Event`; a UserEvent by its own name
+    (`UserEvent CallcenterDecision`); a Hangup by whose channel it was."""
+    name = event.get("Event", "")
+    if name == "UserEvent":
+        return f"UserEvent {event.get('UserEvent', '')}"
+    if name == "Hangup" and event.get("Uniqueid") != linkedid_of(event):
+        return LEG_HANGUP
+    return name
+
+
 def _interface(event: Event) -> str:
     return endpoint_of(event.get("Interface") or event.get("DestChannel") or "")
 
@@ -166,28 +127,23 @@ def _null(value: str) -> str | None:
     return value or None
 
 
-# --- transitions ------------------------------------------------------------------------------
+# --- handlers: what each event records ------------------------------------------------------
 
 
-def _user_event(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    """Our dialplan's own events: the decision, and the queue giving up on the caller."""
-    name = event.get("UserEvent")
-    if name == "CallcenterDecision":
-        return _decided(call, event, at)
-    if name == "CallcenterQueueEnd" and call.answered is None:
-        # app_queue reports a queue timeout as QueueCallerAbandon too: this is no abandon.
-        status = event.get("Status", "") or "ended"
-        return replace(
-            call, abandoned=False, queue_status=status, left_queue=call.left_queue or at
-        ), ()
-    return call, ()
+def _mark_busy(rings: tuple[Ring, ...], endpoint: str) -> tuple[Ring, ...]:
+    """`endpoint`'s newest ring was a busy phone (Asterisk said NOANSWER, or it rings on)."""
+    for i in range(len(rings) - 1, -1, -1):
+        if rings[i].endpoint == endpoint:
+            if rings[i].result in (RingResult.RINGING, RingResult.NO_ANSWER):
+                busy = replace(rings[i], result=RingResult.BUSY, seconds=0.0)
+                return (*rings[:i], busy, *rings[i + 1 :])
+            break
+    return rings
 
 
 def _decided(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    state = CallState.DECIDED if call.state is CallState.ARRIVED else call.state
     return replace(
         call,
-        state=state,
         route=_null(event.get("Route", "")),
         reason=_null(event.get("Reason", "")),
         contract=_null(event.get("Contract", "")) or call.contract,
@@ -195,8 +151,12 @@ def _decided(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     ), ()
 
 
+def _queue_gave_up(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
+    return replace(call, queue=call.queue.give_up(event.get("Status", ""), at)), ()
+
+
 def _queued(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    return replace(call, state=CallState.QUEUED, queued=call.queued or at), ()
+    return replace(call, queued=call.queued or at), ()
 
 
 def _ringing(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
@@ -209,28 +169,14 @@ def _ringing(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     )
 
 
-def _update_ring(
-    call: Call, endpoint: str, at: datetime, result: RingResult, seconds: float | None = None
-) -> Call:
-    """Finish the newest still-ringing ring of `endpoint`."""
-    rings = list(call.rings)
-    for i in range(len(rings) - 1, -1, -1):
-        ring = rings[i]
-        if ring.endpoint == endpoint and ring.result is RingResult.RINGING:
-            took = seconds if seconds is not None else (at - ring.started).total_seconds()
-            rings[i] = replace(ring, result=result, seconds=max(took, 0.0))
-            break
-    return replace(call, rings=tuple(rings))
-
-
 def _ring_no_answer(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     endpoint = _interface(event)
     try:
         seconds: float | None = int(event.get("RingTime", "")) / 1000  # milliseconds here
     except ValueError:
         seconds = None
-    call = _update_ring(call, endpoint, at, RingResult.NO_ANSWER, seconds)
-    return call, (Pop(PopKind.MISSED, endpoint, call.linkedid, at),)
+    rings = finish_ring(call.rings, endpoint, at, RingResult.NO_ANSWER, seconds)
+    return replace(call, rings=rings), (Pop(PopKind.MISSED, endpoint, call.linkedid, at),)
 
 
 _DIAL_RESULT = {
@@ -247,31 +193,31 @@ def _dial_end(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     if result is None:  # ANSWER is handled by AgentConnect
         return call, ()
     endpoint = _interface(event)
-    before = call
-    call = _update_ring(call, endpoint, at, result)
-    if call == before:
+    rings = finish_ring(call.rings, endpoint, at, result)
+    if rings == call.rings:
         return call, ()
-    return call, (Pop(PopKind.MISSED, endpoint, call.linkedid, at),)
+    return replace(call, rings=rings), (Pop(PopKind.MISSED, endpoint, call.linkedid, at),)
 
 
 def _connected(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     endpoint = _interface(event)
-    call = _update_ring(call, endpoint, at, RingResult.ANSWERED)
-    call = replace(call, state=CallState.ANSWERED, answered=at, operator=endpoint)
+    rings = finish_ring(call.rings, endpoint, at, RingResult.ANSWERED)
     pops = [Pop(PopKind.ANSWERED, endpoint, call.linkedid, at)]
-    for ring in call.rings:
-        if ring.result is RingResult.RINGING:
-            call = _update_ring(call, ring.endpoint, at, RingResult.CANCELLED)
-            pops.append(Pop(PopKind.TAKEN, ring.endpoint, call.linkedid, at))
-    return call, tuple(pops)
+    pops += [
+        Pop(PopKind.TAKEN, r.endpoint, call.linkedid, at)
+        for r in rings
+        if r.result is RingResult.RINGING
+    ]
+    rings = cancel_ringing(rings, at)
+    return replace(call, answered=at, operator=endpoint, rings=rings), tuple(pops)
 
 
 def _abandoned(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    return replace(call, abandoned=True, left_queue=at), _close_rings(call, at, PopKind.MISSED)
+    return replace(call, queue=call.queue.abandon(at)), _close_rings(call, at, PopKind.MISSED)
 
 
 def _left_queue(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    return replace(call, left_queue=call.left_queue or at), ()
+    return replace(call, queue=call.queue.leave(at)), ()
 
 
 def _close_rings(call: Call, at: datetime, kind: PopKind) -> Effects:
@@ -285,81 +231,76 @@ def _close_rings(call: Call, at: datetime, kind: PopKind) -> Effects:
 _USER_BUSY = "17"  # Q.850 cause: app_queue reports a busy member as NOANSWER, RingTime 0
 
 
-def _hangup(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    if event.get("Uniqueid") != call.linkedid:
-        # An operator's leg: the call goes on until the caller's ends. Its cause tells a
-        # busy operator from one who did not answer.
-        if event.get("Cause") == _USER_BUSY:
-            return _mark_busy(call, endpoint_of(event.get("Channel", ""))), ()
-        return call, ()
+def _leg_hung_up(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
+    """An operator's leg: its cause tells a busy operator from one who did not answer."""
+    if event.get("Cause") == _USER_BUSY:
+        busy = _mark_busy(call.rings, endpoint_of(event.get("Channel", "")))
+        return replace(call, rings=busy), ()
+    return call, ()
+
+
+def _ended(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     pops = list(_close_rings(call, at, PopKind.MISSED))
-    rings = cancel_ringing(call.rings, at)
     if call.operator:
         pops.append(Pop(PopKind.ENDED, call.operator, call.linkedid, at))
     ended = replace(
         call,
-        state=CallState.ENDED,
         ended=at,
-        rings=rings,
+        rings=cancel_ringing(call.rings, at),
         hangup_cause=event.get("Cause-txt", "") or event.get("Cause", ""),
     )
     return replace(ended, outcome=outcome_of(ended)), tuple(pops)
 
 
-def cancel_ringing(rings: tuple[Ring, ...], at: datetime) -> tuple[Ring, ...]:
-    """The rings still ringing when the call ended, cancelled at `at`."""
-    return tuple(
-        replace(r, result=RingResult.CANCELLED, seconds=(at - r.started).total_seconds())
-        if r.result is RingResult.RINGING
-        else r
-        for r in rings
-    )
+# --- the table ----------------------------------------------------------------------------
 
 
-def _mark_busy(call: Call, endpoint: str) -> Call:
-    rings = list(call.rings)
-    for i in range(len(rings) - 1, -1, -1):
-        if rings[i].endpoint == endpoint:
-            if rings[i].result in (RingResult.RINGING, RingResult.NO_ANSWER):
-                rings[i] = replace(rings[i], result=RingResult.BUSY, seconds=0.0)
-            break
-    return replace(call, rings=tuple(rings))
+class Step(NamedTuple):
+    """A table entry: the state the call moves to, and what the event records."""
+
+    next: CallState
+    handler: Handler
 
 
-# The dialplan's CallcenterQueueEnd Status that names its own outcome.
-QUEUE_END_OUTCOMES: Mapping[str, Outcome] = {"CALLBACK": Outcome.CALLBACK_REQUESTED}
+STAY: Final = None  # a row whose event leaves the call in the state it is in
+
+ARRIVED, DECIDED, QUEUED = CallState.ARRIVED, CallState.DECIDED, CallState.QUEUED
+ANSWERED, ENDED = CallState.ANSWERED, CallState.ENDED
+_WAITING = (ARRIVED, DECIDED, QUEUED)
+_LIVE = (*_WAITING, ANSWERED)
+
+# A row: the states it applies in, the event, the next state (or STAY), the handler.
+Row = tuple[tuple[CallState, ...], str, CallState | None, Handler]
+
+# The machine. Ended calls have no row: nothing moves a final call.
+ROWS: list[Row] = [
+    ((ARRIVED,),                  DECISION,             DECIDED,  _decided),
+    ((DECIDED, QUEUED, ANSWERED), DECISION,             STAY,     _decided),
+    ((ARRIVED, DECIDED),          "QueueCallerJoin",    QUEUED,   _queued),
+    (_WAITING,                    "AgentCalled",        STAY,     _ringing),
+    (_WAITING,                    "AgentRingNoAnswer",  STAY,     _ring_no_answer),
+    (_WAITING,                    "DialEnd",            STAY,     _dial_end),
+    (_WAITING,                    "AgentConnect",       ANSWERED, _connected),
+    (_WAITING,                    "QueueCallerAbandon", STAY,     _abandoned),
+    (_WAITING,                    "QueueCallerLeave",   STAY,     _left_queue),
+    (_WAITING,                    QUEUE_END,            STAY,     _queue_gave_up),
+    (_LIVE,                       LEG_HANGUP,           STAY,     _leg_hung_up),
+    (_LIVE,                       CALLER_HANGUP,        ENDED,    _ended),
+]  # fmt: skip
 
 
-def outcome_of(call: Call) -> Outcome:
-    if call.answered is not None:
-        return Outcome.ANSWERED
-    if call.queue_status in QUEUE_END_OUTCOMES:
-        return QUEUE_END_OUTCOMES[call.queue_status]
-    if call.abandoned:
-        return Outcome.ABANDONED
-    if call.queued is not None:
-        return Outcome.UNANSWERED
-    if call.route == "queue":
-        return Outcome.ABANDONED  # hung up while being put through, before the queue
-    if call.route is not None:
-        return Outcome.REJECTED
-    return Outcome.FAILED
+def table(rows: list[Row]) -> dict[tuple[CallState, str], Step]:
+    """The rows as (state, event) -> Step entries; a row given twice for an entry is a bug."""
+    entries: dict[tuple[CallState, str], Step] = {}
+    for states, event, to, handler in rows:
+        for state in states:
+            if (state, event) in entries:
+                raise ValueError(f"two rows for ({state}, {event})")
+            entries[state, event] = Step(state if to is STAY else to, handler)
+    return entries
 
 
-_LIVE = (CallState.ARRIVED, CallState.DECIDED, CallState.QUEUED, CallState.ANSWERED)
-_WAITING = (CallState.ARRIVED, CallState.DECIDED, CallState.QUEUED)
-
-TRANSITIONS: dict[tuple[CallState, str], Transition] = {
-    **{(s, "UserEvent"): _user_event for s in _LIVE},
-    **{(s, "QueueCallerJoin"): _queued for s in (CallState.ARRIVED, CallState.DECIDED)},
-    **{(s, "AgentCalled"): _ringing for s in _WAITING},
-    **{(s, "AgentRingNoAnswer"): _ring_no_answer for s in _WAITING},
-    **{(s, "DialEnd"): _dial_end for s in _WAITING},
-    **{(s, "AgentConnect"): _connected for s in _WAITING},
-    **{(s, "QueueCallerAbandon"): _abandoned for s in _WAITING},
-    **{(s, "QueueCallerLeave"): _left_queue for s in _WAITING},
-    **{(s, "Hangup"): _hangup for s in _LIVE},
-}
+TRANSITIONS: dict[tuple[CallState, str], Step] = table(ROWS)
 
 
 def arrive(event: Event, at: datetime) -> Call | None:
@@ -378,11 +319,14 @@ def arrive(event: Event, at: datetime) -> Call | None:
 
 
 def apply(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    """One event applied to one call: the table's transition, or no change."""
-    transition = TRANSITIONS.get((call.state, event.get("Event", "")))
-    if transition is None:
+    """One event applied to one call: the table's entry, or no change."""
+    step = TRANSITIONS.get((call.state, event_key(event)))
+    if step is None:
         return call, ()
-    return transition(call, event, at)
+    changed, effects = step.handler(call, event, at)
+    if changed.state is not step.next:
+        changed = replace(changed, state=step.next)
+    return changed, effects
 
 
 @dataclass(frozen=True)
@@ -393,11 +337,15 @@ class Update:
     pops: Effects
 
 
+REMEMBER_ENDED = 10_000  # the calls that ended lately, whose replayed events are ignored
+
+
 class Tracker:
     """The live calls, by Linkedid. Holds values only; reads and writes nothing."""
 
     def __init__(self) -> None:
         self.calls: dict[str, Call] = {}
+        self.ended: dict[str, None] = {}  # Linkedids of calls that ended lately, oldest first
 
     def feed(self, event: Event, received: datetime) -> Update | None:
         """Apply one event; the changed call (ended calls leave the tracker), or None."""
@@ -407,7 +355,7 @@ class Tracker:
         at = event_time(event, received)
         call = self.calls.get(linkedid)
         if call is None:
-            new = arrive(event, at)
+            new = arrive(event, at) if linkedid not in self.ended else None
             if new is None:
                 return None
             self.calls[linkedid] = new
@@ -416,7 +364,7 @@ class Tracker:
         if changed == call:
             return None
         if changed.state is CallState.ENDED:
-            del self.calls[linkedid]
+            self.forget(linkedid)
         else:
             self.calls[linkedid] = changed
         return Update(changed, pops)
@@ -427,4 +375,8 @@ class Tracker:
             self.calls[call.linkedid] = call
 
     def forget(self, linkedid: str) -> Call | None:
+        """The call ended (seen, or found by resync): its later events are older facts."""
+        self.ended[linkedid] = None
+        while len(self.ended) > REMEMBER_ENDED:
+            del self.ended[next(iter(self.ended))]
         return self.calls.pop(linkedid, None)

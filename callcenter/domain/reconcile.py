@@ -7,7 +7,11 @@ keeps two records the listener can read afterwards: `queue_log` (one line per qu
 `epoch|callid|queue|agent|event|data...`, callid being the caller channel's Uniqueid, i.e. the
 Linkedid) and the CDR CSV (one row per leg, with the Linkedid and our userfield
 `route=..;reason=..;call=..;contract=..`). `close_from_records` replays those onto the call as
-the events would have, then fixes the outcome; nothing else is guessed. A call neither record
+the events would have (the rings through the tracker's own `finish_ring`; a queue that gave
+up, `EXITWITHTIMEOUT`, `EXITEMPTY`, or a caller who pressed 1, `EXITWITHKEY|1`, as the
+queue's facts our dialplan would have published), then fixes the outcome with the tracker's
+rule; nothing else is guessed. What the listener knew before the gap (kept in the call log
+across a restart of our process) stays. A call neither record
 knows is closed at the moment the gap was noticed, with what the listener last saw.
 """
 
@@ -17,17 +21,18 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from callcenter.domain.calls import (
+from callcenter.domain.call_values import (
     Call,
     CallState,
     Ring,
     RingResult,
     cancel_ringing,
-    endpoint_of,
+    finish_ring,
     outcome_of,
 )
+from callcenter.domain.calls import endpoint_of
 
 
 @dataclass(frozen=True)
@@ -176,40 +181,41 @@ _FINAL = ("COMPLETECALLER", "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT", "EXIT
           "EXITWITHKEY")  # fmt: skip
 
 
+# queue_log's EXIT lines of a queue that gave up on the caller, as our dialplan's
+# CallcenterQueueEnd would have named it (QUEUESTATUS).
+_QUEUE_GAVE_UP = {"EXITWITHTIMEOUT": "TIMEOUT", "EXITEMPTY": "LEAVEEMPTY"}
+_CALLBACK_KEY = "1"  # EXITWITHKEY|1|...: pressed 1 to be called back ([cc-queue-exit])
+
+
 def _apply_queue_log(call: Call, entries: Iterable[QueueLogEntry]) -> Call:
     for e in entries:
+        queue = call.queue
         if e.event == "ENTERQUEUE":
             call = replace(call, queued=call.queued or e.at)
         elif e.event in ("RINGNOANSWER", "RINGCANCELED"):
-            call = _ring(
-                call,
-                _agent(e),
-                e,
-                RingResult.NO_ANSWER if e.event == "RINGNOANSWER" else RingResult.CANCELLED,
-            )
+            result = RingResult.NO_ANSWER if e.event == "RINGNOANSWER" else RingResult.CANCELLED
+            call = replace(call, rings=_ring(call, e, result))
         elif e.event == "CONNECT" and call.answered is None:
-            call = _ring(call, _agent(e), e, RingResult.ANSWERED)
-            call = replace(call, answered=e.at, operator=_agent(e))
+            rings = _ring(call, e, RingResult.ANSWERED)
+            call = replace(call, answered=e.at, operator=_agent(e), rings=rings)
         elif e.event == "ABANDON":
-            call = replace(call, abandoned=True, left_queue=call.left_queue or e.at)
+            call = replace(call, queue=queue.abandon(e.at))
+        elif e.event in _QUEUE_GAVE_UP and not queue.status:
+            call = replace(call, queue=queue.give_up(_QUEUE_GAVE_UP[e.event], e.at))
+        elif e.event == "EXITWITHKEY" and e.data[:1] == (_CALLBACK_KEY,) and not queue.status:
+            call = replace(call, queue=queue.give_up("CALLBACK", e.at))
         elif e.event.startswith("EXIT"):
-            call = replace(call, left_queue=call.left_queue or e.at)
+            call = replace(call, queue=queue.leave(e.at))
     return call
 
 
-def _ring(call: Call, endpoint: str, e: QueueLogEntry, result: RingResult) -> Call:
-    """Record a ring the events did not show (or finish the one they did)."""
-    try:
+def _ring(call: Call, e: QueueLogEntry, result: RingResult) -> tuple[Ring, ...]:
+    """The ring a queue_log line finishes (one the events did not show is added)."""
+    try:  # RINGNOANSWER|ringtime ms; CONNECT|holdtime|bridged channel|ringtime s
         ms = int(e.data[0]) if e.event.startswith("RING") else int(e.data[2]) * 1000
     except (IndexError, ValueError):
         ms = 0
-    for i, ring in enumerate(call.rings):
-        if ring.endpoint == endpoint and ring.result is RingResult.RINGING:
-            rings = list(call.rings)
-            rings[i] = replace(ring, result=result, seconds=ms / 1000)
-            return replace(call, rings=tuple(rings))
-    started = e.at - timedelta(milliseconds=ms)  # the ring began that long before
-    return replace(call, rings=(*call.rings, Ring(endpoint, started, ms / 1000, result)))
+    return finish_ring(call.rings, _agent(e), e.at, result, ms / 1000, unseen=True)
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.domain.calendar import Calendar
-from callcenter.domain.calls import Call, CallState, Outcome, Ring, RingResult
+from callcenter.domain.calls import (
+    Call,
+    CallState,
+    Outcome,
+    QueueFacts,
+    Ring,
+    RingResult,
+    moves_forward,
+)
 from callcenter.domain.follow_ups import (
     FollowUp,
     JoinCallback,
@@ -24,6 +35,8 @@ from callcenter.domain.phone import normalise
 from callcenter.store.models import CallbackRow, CallRingRow, CallRow, ContractRow, TicketRow
 from callcenter.store.repositories import closures
 
+log = logging.getLogger(__name__)
+
 
 def _row(session: Session, linkedid: str) -> CallRow | None:
     return session.scalar(select(CallRow).where(CallRow.linkedid == linkedid))
@@ -31,91 +44,140 @@ def _row(session: Session, linkedid: str) -> CallRow | None:
 
 def save_calls(session: Session, calls: Sequence[Call], region: str = "PL") -> dict[str, CallRow]:
     """Insert or update each call's entry (keyed by Linkedid), with one query to find the
-    rows and one flush. Writing the same values twice changes nothing, so a replayed stream
-    gives the same log."""
+    rows and one flush; the rows written, by Linkedid. An entry only moves forward: a call
+    whose entry is final, or in a later state, is older facts and leaves it as it is (and
+    out of the rows returned: nothing follows it again). Writing the same values twice
+    changes nothing, so a replayed stream gives the same log."""
     linkedids = [c.linkedid for c in calls]
-    rows = {
+    found = {
         r.linkedid: r
         for r in session.scalars(select(CallRow).where(CallRow.linkedid.in_(linkedids)))
     }
+    written: dict[str, CallRow] = {}
     for call in calls:
-        rows[call.linkedid] = _update(rows.get(call.linkedid), call, session, region)
+        row = found.get(call.linkedid)
+        if row is not None and not moves_forward(CallState(row.state), call.state):
+            log.info(
+                "call log entry kept call=%s logged=%s older=%s", call.linkedid, row.state,
+                call.state,
+            )  # fmt: skip
+            continue
+        written[call.linkedid] = found[call.linkedid] = _update(row, call, session, region)
     session.flush()
-    return rows
+    return written
 
 
-def _update(row: CallRow | None, call: Call, session: Session, region: str) -> CallRow:
-    if row is None:
-        row = CallRow(linkedid=call.linkedid, arrived_at=call.arrived, caller_raw=call.caller_raw)
-        session.add(row)
-    row.arrived_at = min(row.arrived_at, call.arrived)
-    row.caller_raw = row.caller_raw or call.caller_raw
-    row.caller_name = call.caller_name or row.caller_name
-    row.dialled = row.dialled or call.dialled
-    if row.caller_e164 is None and call.caller_raw:
-        row.caller_e164 = normalise(call.caller_raw, region).e164
-    if call.reason == "fail_open" or row.route is None:
-        # What the dialplan did: the routing service's answer, or its own fail-open.
-        row.route = call.route or row.route
-        row.reason = call.reason or row.reason
-    row.contract = row.contract or call.contract
-    row.state = call.state.value
-    row.queued_at = call.queued
-    row.answered_at = call.answered
-    row.ended_at = call.ended
-    row.wait_s = call.wait_seconds
-    row.talk_s = call.talk_seconds
-    row.operator = call.operator
-    row.outcome = call.outcome.value if call.outcome else None
-    row.hangup_cause = call.hangup_cause
-    wanted = [_ring_values(i, r) for i, r in enumerate(call.rings)]
-    if [_row_values(r) for r in row.rings] != wanted:  # rows are built only when they change
-        row.rings = [CallRingRow(**values) for values in wanted]
-    return row
+# --- the one mapping between a Call (and its rings) and its rows -----------------------------
+
+# (the Call's field, its column in `calls`); `queue.x` is field x of the call's QueueFacts.
+CALL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("linkedid", "linkedid"),
+    ("state", "state"),
+    ("arrived", "arrived_at"),
+    ("caller_raw", "caller_raw"),
+    ("caller_name", "caller_name"),
+    ("dialled", "dialled"),
+    ("route", "route"),
+    ("reason", "reason"),
+    ("contract", "contract"),
+    ("queued", "queued_at"),
+    ("answered", "answered_at"),
+    ("ended", "ended_at"),
+    ("operator", "operator"),
+    ("hangup_cause", "hangup_cause"),
+    ("outcome", "outcome"),
+    ("queue.left", "queue_left_at"),
+    ("queue.abandoned", "queue_abandoned"),
+    ("queue.status", "queue_status"),
+)
+# (the Ring's field, its column in `call_rings`), besides the ring's position in the call.
+RING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("endpoint", "endpoint"),
+    ("started", "started_at"),
+    ("seconds", "seconds"),
+    ("result", "result"),
+)
+# A column's text as the value of the field (the enums); other values are kept as they are.
+_LOAD: dict[str, Callable[[Any], Any]] = {
+    "state": CallState,
+    "outcome": lambda text: Outcome(text) if text else None,
+    "result": RingResult,
+}
 
 
-def _ring_values(position: int, ring: Ring) -> dict[str, object]:
-    """A ring as its call_rings row holds it."""
-    return {
-        "position": position,
-        "endpoint": ring.endpoint,
-        "started_at": ring.started,
-        "seconds": ring.seconds,
-        "result": ring.result.value,
+def _same(value: Any) -> Any:
+    return value
+
+
+def _dump(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
+def call_values(call: Call) -> dict[str, object]:
+    """The call as its `calls` row's columns (the derived ones included)."""
+    values = {
+        column: _dump(getattr(call.queue if field.startswith("queue.") else call,
+                              field.removeprefix("queue.")))
+        for field, column in CALL_COLUMNS
+    }  # fmt: skip
+    values["wait_s"] = call.wait_seconds
+    values["talk_s"] = call.talk_seconds
+    return values
+
+
+def ring_values(position: int, ring: Ring) -> dict[str, object]:
+    """A ring as its `call_rings` row's columns."""
+    return {"position": position} | {
+        column: _dump(getattr(ring, field)) for field, column in RING_COLUMNS
     }
 
 
-def _row_values(row: CallRingRow) -> dict[str, object]:
-    return {
-        "position": row.position,
-        "endpoint": row.endpoint,
-        "started_at": row.started_at,
-        "seconds": row.seconds,
-        "result": row.result,
-    }
+def _ring_row_values(row: CallRingRow) -> dict[str, object]:
+    return {"position": row.position} | {column: getattr(row, column) for _, column in RING_COLUMNS}
 
 
 def load_call(row: CallRow) -> Call:
-    return Call(
-        linkedid=row.linkedid,
-        state=CallState(row.state),
-        arrived=row.arrived_at,
-        caller_raw=row.caller_raw,
-        caller_name=row.caller_name,
-        dialled=row.dialled,
-        route=row.route,
-        reason=row.reason,
-        contract=row.contract,
-        queued=row.queued_at,
-        answered=row.answered_at,
-        ended=row.ended_at,
-        operator=row.operator,
-        rings=tuple(
-            Ring(r.endpoint, r.started_at, r.seconds, RingResult(r.result)) for r in row.rings
-        ),
-        hangup_cause=row.hangup_cause,
-        outcome=Outcome(row.outcome) if row.outcome else None,
+    """The call a `calls` row holds: everything the tracker needs to follow it on."""
+    fields: dict[str, Any] = {}
+    queue: dict[str, Any] = {}
+    for field, column in CALL_COLUMNS:
+        value = _LOAD.get(column, _same)(getattr(row, column))
+        if field.startswith("queue."):
+            queue[field.removeprefix("queue.")] = value
+        else:
+            fields[field] = value
+    rings = tuple(
+        Ring(**{f: _LOAD.get(c, _same)(getattr(r, c)) for f, c in RING_COLUMNS}) for r in row.rings
     )
+    return Call(**fields, rings=rings, queue=QueueFacts(**queue))
+
+
+def _update(row: CallRow | None, call: Call, session: Session, region: str) -> CallRow:
+    values = call_values(call)
+    if row is None:
+        row = CallRow(**values)
+        session.add(row)
+    else:
+        # Merged with what the entry has (the routing service's decision may be first).
+        values["arrived_at"] = min(row.arrived_at, call.arrived)
+        values["caller_raw"] = row.caller_raw or call.caller_raw
+        values["caller_name"] = call.caller_name or row.caller_name
+        values["dialled"] = row.dialled or call.dialled
+        values["contract"] = row.contract or call.contract
+        if call.reason != "fail_open" and row.route is not None:
+            # What the dialplan did: the routing service's answer, or its own fail-open.
+            values["route"], values["reason"] = row.route, row.reason
+        else:
+            values["route"] = call.route or row.route
+            values["reason"] = call.reason or row.reason
+        for column, value in values.items():
+            setattr(row, column, value)
+    if row.caller_e164 is None and call.caller_raw:
+        row.caller_e164 = normalise(call.caller_raw, region).e164
+    wanted = [ring_values(i, r) for i, r in enumerate(call.rings)]
+    if [_ring_row_values(r) for r in row.rings] != wanted:  # built only when they change
+        row.rings = [CallRingRow(**values) for values in wanted]
+    return row
 
 
 def unfinished_calls(session: Session) -> list[Call]:
@@ -151,6 +213,7 @@ def unidentified(
         (c.linkedid, rows[c.linkedid].caller_raw, rows[c.linkedid].arrived_at)
         for c in calls
         if c.state is CallState.ENDED
+        and c.linkedid in rows  # a final call left as it was is not followed again
         and needs_identification(rows[c.linkedid].decided_at, rows[c.linkedid].reason)
     ]
 
@@ -166,9 +229,14 @@ def follow_ups(
     ticket drafts of a batch are looked up and written together (a few statements for the
     batch, not a few per call); callbacks one by one, in order, since a repeat call joins
     the open callback of an earlier one."""
-    ended = [(c, rows[c.linkedid]) for c in calls if c.state is CallState.ENDED]
+    # A call missing from `rows` left a final entry as it was: it was followed already.
+    ended = [
+        (c, rows[c.linkedid]) for c in calls if c.state is CallState.ENDED and c.linkedid in rows
+    ]
     for linkedid, found in (identified or {}).items():
-        row = rows[linkedid]
+        row = rows.get(linkedid)
+        if row is None:  # final already: nothing follows it again
+            continue
         row.covered = found.covered
         row.contract = row.contract or found.contract
     kinds = {c.linkedid: what_follows(c, row.covered, row.caller_e164) for c, row in ended}

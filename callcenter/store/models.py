@@ -174,6 +174,11 @@ class CallRow(Base):
     operator: Mapped[str | None] = mapped_column(Fitted(64), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     hangup_cause: Mapped[str] = mapped_column(Fitted(64), default="")
+    # The queue's facts (domain.calls.QueueFacts): what a call followed again after a
+    # restart needs to end the same way (migration 0009).
+    queue_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    queue_abandoned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    queue_status: Mapped[str] = mapped_column(String(20), default="", server_default="")
     reconciled: Mapped[str] = mapped_column(Fitted(200), default="")
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"), nullable=True)
     direction: Mapped[str] = mapped_column(String(20), default="inbound")  # or "callback"

@@ -74,7 +74,7 @@ def test_abandoned_in_the_queue() -> None:
 def test_queue_timeout_is_unanswered_not_abandoned() -> None:
     [call], _ = replay("unanswered")
     assert call.outcome is Outcome.UNANSWERED
-    assert call.queue_status == "TIMEOUT"
+    assert call.queue.status == "TIMEOUT"
     assert call.wait_seconds is not None and 5 <= call.wait_seconds <= 8
     results = {r.endpoint: r.result for r in call.rings}
     assert results["op1"] is RingResult.NO_ANSWER

@@ -1,7 +1,7 @@
 """a decision's contracts as a list: calls.contracts becomes a JSON list
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-07 02:50:00
 
 `calls.contracts` held the contracts a decision names joined with commas, and a contract
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
