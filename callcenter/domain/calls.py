@@ -6,6 +6,7 @@ tracker keeps one `Call` value per Linkedid and moves it through a small state m
 
     arrived --UserEvent CallcenterDecision--> decided --QueueCallerJoin--> queued
     queued --AgentConnect--> answered
+    answered --DialBegin/DialEnd of a colleague (blind transfer)--> answered (by the colleague)
     any of these --Hangup of the caller's channel--> ended
 
 The transitions are a table keyed by (state, event name). An event with no entry for the
@@ -13,6 +14,13 @@ current state changes nothing, which makes applying a stream idempotent: a repla
 duplicated event finds the call already past it. Times come from the events' own `Timestamp`
 (manager.conf `timestampevents=yes`), never from a clock, so replaying a recording gives the
 same log. Each transition may also return effects: the screen-pop messages for one operator.
+
+An operator may pass the caller on to a colleague (a blind transfer: features.conf's # and
+the colleague's digit). Asterisk keeps the caller's channel and dials the colleague from a
+Local channel under the same Linkedid: the call stays one entry. When the colleague's phone
+rings, the first operator's pop ends and the colleague's opens (a ring, a ringing pop with
+the contract); answering, the colleague becomes the call's operator. Both rings stay
+`answered`; the talk time runs from the first answer.
 
 When the caller's channel hangs up, the outcome is fixed: `answered` (an operator connected),
 `abandoned` (hung up while waiting in the queue), `unanswered` (left the queue without an
@@ -346,6 +354,56 @@ def outcome_of(call: Call) -> Outcome:
     return Outcome.FAILED
 
 
+# --- a blind transfer to a colleague ------------------------------------------------------------
+
+
+def _is_colleague_dial(event: Event) -> bool:
+    """A dial of an operator's phone by the transfer's Local channel (not a queue's ring,
+    not the trunk)."""
+    dest = event.get("DestChannel", "")
+    return (
+        event.get("Channel", "").startswith("Local/")
+        and dest.startswith("PJSIP/")
+        and endpoint_of(dest) != "trunk"
+    )
+
+
+def _colleague_rung(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
+    """The colleague's phone rings: the operator who passed the caller on has let go (their
+    pop ends); the colleague gets a ring and a ringing pop (the listener adds the
+    contract)."""
+    if not _is_colleague_dial(event):
+        return call, ()
+    endpoint = endpoint_of(event.get("DestChannel", ""))
+    if any(r.endpoint == endpoint and r.started == at for r in call.rings):
+        return call, ()  # the same event again
+    ring = Ring(endpoint=endpoint, started=at)
+    let_go = (Pop(PopKind.ENDED, call.operator, call.linkedid, at),) if call.operator else ()
+    return replace(call, rings=(*call.rings, ring)), (
+        *let_go,
+        Pop(PopKind.RINGING, endpoint, call.linkedid, at),
+    )
+
+
+def _colleague_dial_end(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
+    """The colleague answered (now the call's operator) or did not (their pop closes)."""
+    if not _is_colleague_dial(event):
+        return call, ()
+    endpoint = endpoint_of(event.get("DestChannel", ""))
+    status = event.get("DialStatus", "")
+    result = RingResult.ANSWERED if status == "ANSWER" else _DIAL_RESULT.get(status)
+    if result is None:
+        return call, ()
+    updated = _update_ring(call, endpoint, at, result)
+    if updated == call:
+        return call, ()  # no ring of theirs was ringing: a duplicate
+    if result is RingResult.ANSWERED:
+        return replace(updated, operator=endpoint), (
+            Pop(PopKind.ANSWERED, endpoint, call.linkedid, at),
+        )
+    return updated, (Pop(PopKind.MISSED, endpoint, call.linkedid, at),)
+
+
 _LIVE = (CallState.ARRIVED, CallState.DECIDED, CallState.QUEUED, CallState.ANSWERED)
 _WAITING = (CallState.ARRIVED, CallState.DECIDED, CallState.QUEUED)
 
@@ -359,6 +417,9 @@ TRANSITIONS: dict[tuple[CallState, str], Transition] = {
     **{(s, "QueueCallerAbandon"): _abandoned for s in _WAITING},
     **{(s, "QueueCallerLeave"): _left_queue for s in _WAITING},
     **{(s, "Hangup"): _hangup for s in _LIVE},
+    # A blind transfer to a colleague: the call stays answered, its operator changes.
+    (CallState.ANSWERED, "DialBegin"): _colleague_rung,
+    (CallState.ANSWERED, "DialEnd"): _colleague_dial_end,
 }
 
 
