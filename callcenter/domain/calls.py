@@ -16,8 +16,9 @@ duplicated event finds the call already past it. Times come from the events' own
 same log. Each transition may also return effects: the screen-pop messages for one operator.
 
 An operator may pass the caller on to a colleague (a blind transfer: features.conf's # and
-the colleague's digit). Asterisk keeps the caller's channel and dials the colleague from a
-Local channel under the same Linkedid: the call stays one entry. When the colleague's phone
+the colleague's digit). Asterisk sends the caller's channel (out of the queue) to the
+transfer context, which dials the colleague under the same Linkedid (a Local channel does
+when the caller is in a plain bridge): the call stays one entry. When the colleague's phone
 rings, the first operator's pop ends and the colleague's opens (a ring, a ringing pop with
 the contract); answering, the colleague becomes the call's operator. Both rings stay
 `answered`; the talk time runs from the first answer.
@@ -358,11 +359,12 @@ def outcome_of(call: Call) -> Outcome:
 
 
 def _is_colleague_dial(event: Event) -> bool:
-    """A dial of an operator's phone by the transfer's Local channel (not a queue's ring,
-    not the trunk)."""
+    """A dial of an operator's phone after the call was answered: the transfer's (the
+    caller's own channel, sent to [cc-transfer], or a Local channel), never the trunk."""
     dest = event.get("DestChannel", "")
+    by_caller = event.get("Uniqueid") == linkedid_of(event)
     return (
-        event.get("Channel", "").startswith("Local/")
+        (by_caller or event.get("Channel", "").startswith("Local/"))
         and dest.startswith("PJSIP/")
         and endpoint_of(dest) != "trunk"
     )

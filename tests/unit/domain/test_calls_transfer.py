@@ -1,6 +1,6 @@
 """A blind transfer to a colleague (domain/calls.py): the operator who answered presses # and
-the colleague's digit; Asterisk dials the colleague from a Local channel under the caller's
-Linkedid. The call stays one entry with both operators; the pop moves to the colleague.
+the colleague's digit; Asterisk sends the caller's channel to [cc-transfer], which dials
+the colleague under the caller's Linkedid. The call stays one entry with both operators; the pop moves to the colleague.
 
 The events are shaped as Asterisk 22 sends them (tests/fixtures/ami/transferred.jsonl is the
 real one, replayed in tests/integration/test_replay_sqlite.py).
@@ -17,6 +17,7 @@ LID = "1764500000.10"
 OP1 = "PJSIP/op1-00000002"
 OP2 = "PJSIP/op2-00000005"
 LOCAL2 = "Local/2@cc-transfer-00000000;2"
+CALLER = "PJSIP/trunk-00000001"
 
 
 def ev(name: str, t: float, **fields: str) -> dict[str, str]:
@@ -61,17 +62,13 @@ def blind_transfer(t: float) -> dict[str, str]:
     }
 
 
-def colleague(t: float, status: str = "ANSWER") -> list[dict[str, str]]:
+def colleague(t: float, status: str = "ANSWER", channel: str = "") -> list[dict[str, str]]:
+    """As Asterisk 22 does it for a caller in the queue: the caller's own channel, sent to
+    [cc-transfer], dials the colleague (`channel` another dialling channel, e.g. Local)."""
+    by = {"Channel": channel, "Uniqueid": "1764500010.14"} if channel else {"Channel": CALLER}
     return [
-        ev("DialBegin", t, Channel=LOCAL2, Uniqueid="1764500010.14", DestChannel=OP2),
-        ev(
-            "DialEnd",
-            t + 3,
-            Channel=LOCAL2,
-            Uniqueid="1764500010.14",
-            DestChannel=OP2,
-            DialStatus=status,
-        ),
+        ev("DialBegin", t, **by, DestChannel=OP2, Context="cc-transfer"),
+        ev("DialEnd", t + 3, **by, DestChannel=OP2, DialStatus=status, Context="cc-transfer"),
     ]
 
 
@@ -121,13 +118,12 @@ def test_a_colleague_who_does_not_answer_leaves_the_call_with_the_first_operator
     assert [(p.kind, p.endpoint) for p in updates[-1].pops] == [(PopKind.MISSED, "op2")]
 
 
-def test_the_queue_s_own_late_dial_events_are_no_transfer() -> None:
-    """A queue's DialEnd CANCEL (from the caller's channel) arriving after AgentConnect
-    finds no ringing ring and no Local channel: nothing changes, no pop."""
-    late = ev("DialEnd", 4.1, Channel="PJSIP/trunk-00000001", DestChannel="PJSIP/op2-00000003",
+def test_the_queue_s_own_late_cancel_is_no_transfer() -> None:
+    """A queue's DialEnd CANCEL for a member arriving after AgentConnect finds no ringing
+    ring: nothing changes, no pop."""
+    late = ev("DialEnd", 4.1, Channel=CALLER, DestChannel="PJSIP/op2-00000003",
               DialStatus="CANCEL")  # fmt: skip
-    begin = ev("DialBegin", 4.2, Channel="PJSIP/trunk-00000001", DestChannel=OP2)
-    tracker, updates = run([*answered_by_op1(), late, begin])
+    tracker, updates = run([*answered_by_op1(), late])
     assert len(updates) == 5
     assert [r.endpoint for r in tracker.calls[LID].rings] == ["op1"]
 
@@ -137,3 +133,18 @@ def test_a_replayed_transfer_changes_nothing() -> None:
     tracker, updates = run([*events, *colleague(10.1)])
     assert len(updates) == len(run(events)[1])
     assert [r.endpoint for r in tracker.calls[LID].rings] == ["op1", "op2"]
+
+
+def test_a_colleague_dialled_from_a_local_channel_counts_too() -> None:
+    events = [*answered_by_op1(), *colleague(10.1, channel=LOCAL2)]
+    tracker, _ = run(events)
+    call = tracker.calls[LID]
+    assert (call.operator, [r.endpoint for r in call.rings]) == ("op2", ["op1", "op2"])
+
+
+def test_an_operator_leg_dialling_out_is_no_transfer() -> None:
+    """Only the caller's channel (or a Local one) dials a colleague; an operator's own
+    channel dialling is not this call's transfer."""
+    dial = ev("DialBegin", 10, Channel=OP1, Uniqueid="1764500002.11", DestChannel=OP2)
+    _, updates = run([*answered_by_op1(), dial])
+    assert len(updates) == 5
