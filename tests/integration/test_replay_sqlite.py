@@ -82,6 +82,19 @@ EXPECTED: dict[str, tuple[list[Logged], list[Pop]]] = {
          ("missed", "op2", None), ("missed", "op3", None), ("answered", "op1", None),
          ("ended", "op1", None)],
     ),
+    # op1 answers, then passes the caller on to op2 (# 2): one call, the pop moves
+    "transferred": (
+        [
+            Logged("+48601000001", "Przekazany Piotr", "queue", "covered", "answered", "op2",
+                   (("op1", "answered"), ("op2", "cancelled"), ("op3", "cancelled"),
+                    ("op2", "answered")),
+                   wait=2, talk=23, follow_up="ticket draft"),
+        ],
+        [("ringing", "op1", "R-1"), ("ringing", "op2", "R-1"), ("ringing", "op3", "R-1"),
+         ("missed", "op2", None), ("missed", "op3", None), ("answered", "op1", None),
+         ("ended", "op1", None), ("ringing", "op2", "R-1"), ("answered", "op2", None),
+         ("ended", "op2", None)],
+    ),
     # two customers at once: op1 takes the first, op2 the second
     "two_calls": (
         [
