@@ -338,7 +338,6 @@ class Operator:
             "-trace_logs", "-log_file", str(self.log_file),
             "-trace_err",
             "-key", "transfer_to", str(self.transfer_to),
-            *(["-trace_msg"] if self.behaviour == "transfer" else []),
         ]  # fmt: skip
         out = (self._workdir / "sipp.out").open("wb")
         self._process = subprocess.Popen(
