@@ -6,6 +6,7 @@ tracker keeps one `Call` value per Linkedid and moves it through a small state m
 
     arrived --UserEvent CallcenterDecision--> decided --QueueCallerJoin--> queued
     queued --AgentConnect--> answered
+    answered --DialBegin/DialEnd of a colleague (blind transfer)--> answered (by the colleague)
     any of these --Hangup (the caller's channel)--> ended
 
 The machine is the table `TRANSITIONS`, keyed by (state, event): each entry names the next
@@ -23,6 +24,14 @@ What the queue says of the caller that is no state of the call is kept apart, as
 and whether the queue gave up on them and why (our dialplan's `CallcenterQueueEnd` status:
 `TIMEOUT`, ..., or `CALLBACK` when they pressed 1). The call log keeps them too, so a call
 followed again after a restart of our process ends the same way.
+
+An operator may pass the caller on to a colleague (a blind transfer: features.conf's # and
+the colleague's digit). Asterisk sends the caller's channel (out of the queue) to the
+transfer context, which dials the colleague under the same Linkedid (a Local channel does
+when the caller is in a plain bridge): the call stays one entry. When the colleague's phone
+rings, the first operator's pop ends and the colleague's opens (a ring, a ringing pop with
+the contract); answering, the colleague becomes the call's operator. Both rings stay
+`answered`; the talk time runs from the first answer.
 
 When the caller's channel hangs up, the outcome is fixed: `answered` (an operator connected),
 `callback_requested` (pressed 1 in the queue), `unanswered` (the queue gave up, e.g. its
@@ -42,11 +51,24 @@ again, and the store never writes an earlier state, or anything at all, over a f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, NamedTuple
 
+from callcenter.domain.ami_events import (
+    CALLER_HANGUP,
+    DECISION,
+    LEG_HANGUP,
+    QUEUE_END,
+    Event,
+    endpoint_of,
+    event_key,
+    event_time,
+    interface_of,
+    linkedid_of,
+    none_if_empty,
+)
 from callcenter.domain.call_values import (
     QUEUE_END_OUTCOMES,
     Call,
@@ -71,60 +93,8 @@ __all__ = [  # the call's values, with the machine that moves them
 ]  # fmt: skip
 
 
-Event = Mapping[str, str]
 Effects = tuple[Pop, ...]
 Handler = Callable[[Call, Event, datetime], tuple[Call, Effects]]
-
-
-# --- reading events ------------------------------------------------------------------------
-
-
-def event_time(event: Event, fallback: datetime) -> datetime:
-    """The event's own `Timestamp` (epoch seconds), else `fallback` (the receive time)."""
-    stamp = event.get("Timestamp", "")
-    try:
-        return datetime.fromtimestamp(float(stamp), tz=UTC)
-    except (ValueError, OverflowError, OSError):  # junk, nan, inf, past year 9999
-        return fallback
-
-
-def endpoint_of(channel_or_interface: str) -> str:
-    """`PJSIP/op1-0000000a` or `PJSIP/op1` -> `op1`."""
-    name = channel_or_interface.split("/", 1)[-1]
-    head, sep, tail = name.rpartition("-")
-    if sep and len(tail) == 8 and all(c in "0123456789abcdef" for c in tail):
-        return head
-    return name
-
-
-def linkedid_of(event: Event) -> str | None:
-    return event.get("Linkedid") or event.get("LinkedID") or None
-
-
-# The names of events whose AMI `Event` alone does not say what happened.
-DECISION: Final = "UserEvent CallcenterDecision"  # the routing decision, as the dialplan took it
-QUEUE_END: Final = "UserEvent CallcenterQueueEnd"  # the queue gave up on the caller
-CALLER_HANGUP: Final = "Hangup"  # the caller's channel hung up: the call is over
-LEG_HANGUP: Final = "Hangup leg"  # an operator's channel hung up; the call goes on
-
-
-def event_key(event: Event) -> str:
-    """The event's name in the table: its `Event`; a UserEvent by its own name
-    (`UserEvent CallcenterDecision`); a Hangup by whose channel it was."""
-    name = event.get("Event", "")
-    if name == "UserEvent":
-        return f"UserEvent {event.get('UserEvent', '')}"
-    if name == "Hangup" and event.get("Uniqueid") != linkedid_of(event):
-        return LEG_HANGUP
-    return name
-
-
-def _interface(event: Event) -> str:
-    return endpoint_of(event.get("Interface") or event.get("DestChannel") or "")
-
-
-def _null(value: str) -> str | None:
-    return value or None
 
 
 # --- handlers: what each event records ------------------------------------------------------
@@ -144,9 +114,9 @@ def _mark_busy(rings: tuple[Ring, ...], endpoint: str) -> tuple[Ring, ...]:
 def _decided(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     return replace(
         call,
-        route=_null(event.get("Route", "")),
-        reason=_null(event.get("Reason", "")),
-        contract=_null(event.get("Contract", "")) or call.contract,
+        route=none_if_empty(event.get("Route", "")),
+        reason=none_if_empty(event.get("Reason", "")),
+        contract=none_if_empty(event.get("Contract", "")) or call.contract,
         dialled=event.get("Dialled", "") or call.dialled,
     ), ()
 
@@ -160,7 +130,7 @@ def _queued(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
 
 
 def _ringing(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    endpoint = _interface(event)
+    endpoint = interface_of(event)
     if any(r.endpoint == endpoint and r.started == at for r in call.rings):
         return call, ()  # the same event again
     ring = Ring(endpoint=endpoint, started=at)
@@ -170,7 +140,7 @@ def _ringing(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
 
 
 def _ring_no_answer(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    endpoint = _interface(event)
+    endpoint = interface_of(event)
     try:
         seconds: float | None = int(event.get("RingTime", "")) / 1000  # milliseconds here
     except ValueError:
@@ -192,7 +162,7 @@ def _dial_end(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     result = _DIAL_RESULT.get(event.get("DialStatus", ""))
     if result is None:  # ANSWER is handled by AgentConnect
         return call, ()
-    endpoint = _interface(event)
+    endpoint = interface_of(event)
     rings = finish_ring(call.rings, endpoint, at, result)
     if rings == call.rings:
         return call, ()
@@ -200,7 +170,7 @@ def _dial_end(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
 
 
 def _connected(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
-    endpoint = _interface(event)
+    endpoint = interface_of(event)
     rings = finish_ring(call.rings, endpoint, at, RingResult.ANSWERED)
     pops = [Pop(PopKind.ANSWERED, endpoint, call.linkedid, at)]
     pops += [
@@ -252,6 +222,57 @@ def _ended(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
     return replace(ended, outcome=outcome_of(ended)), tuple(pops)
 
 
+# --- a blind transfer to a colleague ------------------------------------------------------------
+
+
+def _is_colleague_dial(event: Event) -> bool:
+    """A dial of an operator's phone after the call was answered: the transfer's (the
+    caller's own channel, sent to [cc-transfer], or a Local channel), never the trunk."""
+    dest = event.get("DestChannel", "")
+    by_caller = event.get("Uniqueid") == linkedid_of(event)
+    return (
+        (by_caller or event.get("Channel", "").startswith("Local/"))
+        and dest.startswith("PJSIP/")
+        and endpoint_of(dest) != "trunk"
+    )
+
+
+def _colleague_rung(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
+    """The colleague's phone rings: the operator who passed the caller on has let go (their
+    pop ends); the colleague gets a ring and a ringing pop (the listener adds the
+    contract)."""
+    if not _is_colleague_dial(event):
+        return call, ()
+    endpoint = endpoint_of(event.get("DestChannel", ""))
+    if any(r.endpoint == endpoint and r.started == at for r in call.rings):
+        return call, ()  # the same event again
+    ring = Ring(endpoint=endpoint, started=at)
+    let_go = (Pop(PopKind.ENDED, call.operator, call.linkedid, at),) if call.operator else ()
+    return replace(call, rings=(*call.rings, ring)), (
+        *let_go,
+        Pop(PopKind.RINGING, endpoint, call.linkedid, at),
+    )
+
+
+def _colleague_dial_end(call: Call, event: Event, at: datetime) -> tuple[Call, Effects]:
+    """The colleague answered (now the call's operator) or did not (their pop closes)."""
+    if not _is_colleague_dial(event):
+        return call, ()
+    endpoint = endpoint_of(event.get("DestChannel", ""))
+    status = event.get("DialStatus", "")
+    result = RingResult.ANSWERED if status == "ANSWER" else _DIAL_RESULT.get(status)
+    if result is None:
+        return call, ()
+    updated = replace(call, rings=finish_ring(call.rings, endpoint, at, result))
+    if updated == call:
+        return call, ()  # no ring of theirs was ringing: a duplicate
+    if result is RingResult.ANSWERED:
+        return replace(updated, operator=endpoint), (
+            Pop(PopKind.ANSWERED, endpoint, call.linkedid, at),
+        )
+    return updated, (Pop(PopKind.MISSED, endpoint, call.linkedid, at),)
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -286,6 +307,9 @@ ROWS: list[Row] = [
     (_WAITING,                    QUEUE_END,            STAY,     _queue_gave_up),
     (_LIVE,                       LEG_HANGUP,           STAY,     _leg_hung_up),
     (_LIVE,                       CALLER_HANGUP,        ENDED,    _ended),
+    # A blind transfer to a colleague: the call stays answered, its operator changes.
+    ((ANSWERED,),                 "DialBegin",          STAY,     _colleague_rung),
+    ((ANSWERED,),                 "DialEnd",            STAY,     _colleague_dial_end),
 ]  # fmt: skip
 
 

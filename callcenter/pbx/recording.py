@@ -2,11 +2,13 @@
 
 A line is ``{"at": "2025-01-02T10:00:00.123456+00:00", "frame": [["Event", "Hangup"], ...]}``;
 ``"malformed"``, ``"invalid_utf8"`` and ``"truncated"`` are added only when they apply.
-`callcenter listen --record FILE` writes them; tests replay them as fixtures.
+`callcenter listen --record FILE` writes them; tests replay them as fixtures, each stamped
+with `conf_stamp` of the asterisk-conf/ that produced it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,3 +85,21 @@ class RecordingWriter:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+# The files of asterisk-conf/ that shape the AMI events a call produces (the dialplan, the
+# queue, the features, the phones, the AMI account, the prompts whose length times the
+# calls). README.md and the local-asterisk runner do not.
+CONF_SHAPING = ("*.conf", "prompts.txt", "make-prompts")
+
+
+def conf_stamp(conf_dir: Path | str) -> str:
+    """A sha256 over the asterisk-conf files that shape events (names and contents, in name
+    order): the version of the configuration a recording was made with."""
+    folder = Path(conf_dir)
+    files = sorted({p for pattern in CONF_SHAPING for p in folder.glob(pattern) if p.is_file()})
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()

@@ -266,9 +266,10 @@ def run_caller(
     )
 
 
-Behaviour = Literal["answer", "ring", "busy"]
+Behaviour = Literal["answer", "ring", "busy", "transfer"]
 _UAS_SCENARIO: dict[Behaviour, str] = {
     "answer": "uas_answer.xml",
+    "transfer": "uas_transfer.xml",  # answers, then # + `transfer_to` (blind transfer)
     "ring": "uas_ring.xml",
     "busy": "uas_busy.xml",
 }
@@ -301,6 +302,7 @@ class Operator:
     run_dir: Path | None = None
     ip: str = OPERATOR_IP
     sip_port: int | None = None  # another phone than an operator's (e.g. Customer)
+    transfer_to: int = 2  # "transfer": the colleague's digit pressed after #
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _workdir: Path | None = field(default=None, init=False, repr=False)
 
@@ -335,6 +337,7 @@ class Operator:
             "-nostdin",
             "-trace_logs", "-log_file", str(self.log_file),
             "-trace_err",
+            "-key", "transfer_to", str(self.transfer_to),
         ]  # fmt: skip
         out = (self._workdir / "sipp.out").open("wb")
         self._process = subprocess.Popen(
