@@ -49,6 +49,7 @@ from callcenter.store.callbacks import save_outbound
 log = logging.getLogger(__name__)
 
 GATHER = 0.05  # seconds the writer waits for more changes before a batch
+READ_AHEAD_S = 1.0  # after a queue decision, when its pops' contract summary is read ahead
 
 
 class Listener:
@@ -68,6 +69,9 @@ class Listener:
         self._pop_infos: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._pop_waiting: dict[str, tuple[Call, asyncio.Future[dict[str, Any]]]] = {}
         self._pop_reader: asyncio.Task[None] | None = None
+        # Contract summaries read ahead, while a queued caller hears the greeting.
+        self._ahead: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._ahead_timers: dict[str, asyncio.TimerHandle] = {}
 
     # --- events ----------------------------------------------------------------------------
 
@@ -84,8 +88,38 @@ class Listener:
         if update is None:
             return
         self.mark(update.call)
+        self._read_ahead(update.call)
         for pop in update.pops:
             self.publish(pop, update.call)
+
+    def _read_ahead(self, call: Call) -> None:
+        """A caller sent to the queue hears the greeting for several seconds before the
+        operators' phones ring: read the contract summary for their pops meanwhile, so the
+        ringing pop waits for no database. The read starts READ_AHEAD_S after the decision
+        (the routing service logs it within half a second: the read needs that row)."""
+        lid = call.linkedid
+        if call.state is CallState.ENDED:
+            self._drop_ahead(lid)
+            return
+        if (
+            call.state is not CallState.DECIDED
+            or call.route != "queue"
+            or lid in self._ahead_timers
+            or lid in self._ahead
+            or not self.hub.watched()
+        ):
+            return
+
+        def start() -> None:
+            self._ahead_timers.pop(lid, None)
+            self._ahead[lid] = self._ask_pop_info(call)
+
+        self._ahead_timers[lid] = asyncio.get_running_loop().call_later(READ_AHEAD_S, start)
+
+    def _drop_ahead(self, linkedid: str) -> None:
+        if (timer := self._ahead_timers.pop(linkedid, None)) is not None:
+            timer.cancel()
+        self._ahead.pop(linkedid, None)
 
     def mark(self, call: Call | OutboundCall) -> None:
         self.writer.add(call)
@@ -118,7 +152,9 @@ class Listener:
         # read it once per call. (A future's callbacks run in the order they were added,
         # so the call's pops reach the hub in the order Asterisk's events came.)
         if pending is None:
-            pending = self._ask_pop_info(call)
+            ahead = self._ahead.pop(call.linkedid, None)
+            self._drop_ahead(call.linkedid)  # not read ahead in time: read it now
+            pending = ahead if ahead is not None else self._ask_pop_info(call)
             self._pop_infos[call.linkedid] = pending
             pending.add_done_callback(lambda _: self._pop_infos.pop(call.linkedid, None))
 
@@ -266,6 +302,8 @@ class Listener:
 
     async def close(self, timeout: float = 30.0) -> Report[Call | OutboundCall]:
         """Write what is left; the report says exactly what was not written."""
+        for linkedid in list(self._ahead_timers):
+            self._drop_ahead(linkedid)
         report = await self.writer.close(timeout)
         self.db.shutdown(wait=True)
         self.reads.shutdown(wait=True)

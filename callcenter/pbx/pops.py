@@ -43,6 +43,10 @@ class PopHub:
             return True
         return bool(self._subscribers.get(endpoint) or self._subscribers.get(ALL))
 
+    def watched(self) -> bool:
+        """Is any screen open (or, bridged, possibly open in another process)?"""
+        return self.bridge is not None or any(self._subscribers.values())
+
     def deliver(self, pop: dict[str, Any]) -> None:
         endpoint = str(pop.get("endpoint", ""))
         for key in (endpoint, ALL):

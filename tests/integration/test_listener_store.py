@@ -289,3 +289,47 @@ async def test_a_national_caller_id_is_read_in_the_configured_region(database_ur
         assert row is not None and row.caller_e164 == "+493012345678"
     await listener.close()
     engine.dispose()
+
+
+async def test_a_queued_callers_contract_is_read_while_they_hear_the_greeting(env: Env) -> None:
+    """The decision sends the caller to the queue; the greeting plays for seconds before the
+    operators' phones ring. The contract summary is read in that time (after READ_AHEAD_S),
+    so the ringing pop, when it comes, has it without a read of its own."""
+    lid = "1764000900.1"
+    with db.transaction(env.listener.sessions) as s:
+        repo.record_decisions(s, [decision(lid)])
+    reads: list[list[str]] = []
+    original = env.listener._pop_infos_read
+
+    def counted(calls: list[Any]) -> dict[str, dict[str, Any]]:
+        reads.append([c.linkedid for c in calls])
+        return original(calls)
+
+    env.listener._pop_infos_read = counted  # type: ignore[method-assign]
+    decided, rest = queued_call(lid)[:2], queued_call(lid)[2:]
+    async with env.hub.subscribe("op1") as op1:
+        for f in decided:  # Newchannel, then the decision: the greeting starts
+            await env.listener.handle(f)
+        ahead = await asyncio.wait_for(_read_ahead(env.listener, lid), 5)
+        await asyncio.wait_for(ahead, 5)  # read, before any phone rang
+        assert reads == [[lid]]
+        for f in rest:  # the queue: op1 rings
+            await env.listener.handle(f)
+        pop = await asyncio.wait_for(op1.get(), 5)
+    assert reads == [[lid]]  # the ringing pop used the summary read ahead
+    assert (pop["kind"], pop["contract"]["number"]) == ("ringing", "A-1")
+    assert env.listener._ahead == {} and env.listener._ahead_timers == {}
+
+
+async def test_nothing_is_read_ahead_when_no_screen_is_open(env: Env) -> None:
+    lid = "1764000950.1"
+    for f in queued_call(lid)[:2]:
+        await env.listener.handle(f)
+    assert env.listener._ahead_timers == {} and env.listener._ahead == {}
+
+
+async def _read_ahead(listener: Listener, lid: str) -> asyncio.Future[dict[str, Any]]:
+    """The summary read ahead for `lid`, once its timer has fired (the caller bounds it)."""
+    while lid not in listener._ahead:
+        await asyncio.sleep(0.05)
+    return listener._ahead[lid]
