@@ -611,15 +611,17 @@ def pct(values: list[float], q: float) -> float:
 
 def line(name: str, values: list[float], total: int) -> str:
     if not values:
-        return f"    {name:<44} none arrived"
+        return f"    {name:<50} none arrived"
     missing = f"  ({total - len(values)} missing)" if len(values) < total else ""
     return (
-        f"    {name:<44} p50 {pct(values, 0.5):7.2f} ms  p99 {pct(values, 0.99):7.2f} ms"
+        f"    {name:<50} p50 {pct(values, 0.5):7.2f} ms  p99 {pct(values, 0.99):7.2f} ms"
         f"  max {max(values) * 1000:7.2f} ms{missing}"
     )
 
 
-def report(samples: list[Sample], readings: list[tuple[float, float]], total: int) -> None:
+def report(
+    samples: list[Sample], readings: list[tuple[float, float]], total: int, csv: Path
+) -> None:
     if not samples or not readings:
         print(f"none of the {total} calls was measured")
         return
@@ -664,6 +666,13 @@ def report(samples: list[Sample], readings: list[tuple[float, float]], total: in
         if head:
             print(f"  {head}")
         print(line(name, [v for s in samples if (v := get(s)) is not None], total))
+    with csv.open("w", encoding="utf-8") as out:  # every call's figures, in ms
+        out.write(",".join(["linkedid", "bytes", *(f'"{name}"' for _, name, _ in rows)]) + "\n")
+        for s in samples:
+            values = [get(s) for _, _, get in rows]
+            cells = ["" if v is None else f"{v * 1000:.2f}" for v in values]
+            out.write(",".join([s.linkedid, str(s.size), *cells]) + "\n")
+    print(f"  every call's figures: {csv}")
     print(
         f"    Chromium's clock: offset to CLOCK_MONOTONIC within +/-{within * 1000:.2f} ms "
         f"({len(readings)} readings, tightest round trip {trip * 1000:.2f} ms)"
@@ -684,7 +693,7 @@ async def calls(
             raise RuntimeError(f"three calls in a row rang no op1: see {workdir}")
         if i >= args.warmup and sample is not None:
             samples.append(sample)
-    report(samples, readings, args.calls)
+    report(samples, readings, args.calls, workdir / "samples.csv")
 
 
 async def run(args: argparse.Namespace) -> None:
