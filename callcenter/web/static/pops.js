@@ -2,7 +2,7 @@
 // Everything from outside is written with textContent, never as HTML.
 // Extension point: every change dispatches `pop:update` on document with
 // {linkedid, pop, card}; picking a contract dispatches `pop:contract` with {linkedid, contract, card}.
-// Each card's <section data-slot="ticket"> is where the ticket form goes.
+// Each card's <section data-slot="ticket"> is where the ticket form goes (tickets.js).
 "use strict";
 (function () {
   const words = JSON.parse(document.getElementById("words").textContent);
@@ -170,6 +170,6 @@
     });
   }
 
-  window.callcenterPops = { cards, show, socket: () => socket };
+  window.callcenterPops = { cards, show, fillContract, removeCard, socket: () => socket };
   connect();
 })();
