@@ -1,6 +1,7 @@
 """The operator's desk end to end: `callcenter serve` (routing service, AMI listener and web
-app in one process, under libfaketime on a working Tuesday at 09:00 Warsaw) with the real
-local Asterisk, sipp playing the customer, the operator's phone (op1) and, for the callback,
+app in one process, under libfaketime at 10:00 Warsaw of the working day a call made now
+counts on: Asterisk stamps the call's events with the real time, the ticket's day follows
+them; the demo contracts moved to that day) with the real local Asterisk, sipp playing the customer, the operator's phone (op1) and, for the callback,
 the customer's phone behind the trunk; Debian's Chromium as op1's browser.
 
 A real call rings op1: the pop shows; a reload shows it again; the ticket is filled while
@@ -19,7 +20,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,11 @@ import pytest
 from sqlalchemy import select
 from web_support import CHROMIUM, CHROMIUM_ARGS, Account, screenshot
 
-from callcenter.store import db
+from callcenter.demo.prepare import shift_contracts
+from callcenter.domain.calendar import Calendar
+from callcenter.domain.contract_csv import parse_contracts
+from callcenter.store import db, migrate
+from callcenter.store import repositories as repo
 from callcenter.store.models import AuditRow, CallbackRow
 from tests.integration.asterisk_harness import (
     CallerResult,
@@ -45,10 +50,32 @@ pytestmark = [
     pytest.mark.timeout(600),
 ]
 
-TUESDAY_9 = "2026-11-24 09:00:00"  # a working day, working hours (Warsaw), the server's clock
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = date(2026, 11, 24)  # the demo contracts as they are suit this day
 NUMBER = "+48601234567"  # CC-2026-001 of the demo contracts: phone plan, 2 units a day
 CONTRACT = "CC-2026-001"
 CUSTOMER = "Zakład Usług Informatycznych Łódź"
+
+
+@pytest.fixture
+def day() -> date:
+    """The working day a request received now counts on (today, or the next working day)."""
+    return Calendar().received_on(datetime.now(UTC))
+
+
+@pytest.fixture
+def web_db_url(sqlite_url: str, day: date) -> str:
+    """The test's SQLite file, migrated, with the demo contracts moved to `day`."""
+    engine = db.make_engine(sqlite_url)
+    try:
+        migrate.upgrade(engine)
+        text = (ROOT / "callcenter" / "demo" / "contracts.csv").read_text(encoding="utf-8")
+        moved = shift_contracts(text, (day - REFERENCE).days)
+        with db.transaction(db.sessions(engine)) as session:
+            repo.import_contracts(session, parse_contracts(moved), datetime.now(UTC))
+    finally:
+        engine.dispose()
+    return sqlite_url
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +99,8 @@ def _free_port() -> int:
 class Desk:
     """`callcenter serve` on the test's database, and what the test reads back."""
 
-    def __init__(self, url: str, workdir: Path, asterisk: LocalAsterisk) -> None:
-        self.url, self.workdir = url, workdir
+    def __init__(self, url: str, workdir: Path, asterisk: LocalAsterisk, day: date) -> None:
+        self.url, self.workdir, self.day = url, workdir, day
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -84,7 +111,7 @@ class Desk:
             "CALLCENTER_WEB_PORT": str(self.port),
         }
         self.log = workdir / "serve.log"
-        self.serve = Service(["serve"], self.env, self.log, faketime=TUESDAY_9)
+        self.serve = Service(["serve"], self.env, self.log, faketime=f"{day} 10:00:00")
         self.engine = db.make_engine(url)
         self.sessions = db.sessions(self.engine)
 
@@ -112,8 +139,9 @@ def desk(
     web_db_url: str,
     make_user: Callable[..., Account],
     tmp_path: Path,
+    day: date,
 ) -> Iterator[Desk]:
-    desk = Desk(web_db_url, tmp_path, local_asterisk)
+    desk = Desk(web_db_url, tmp_path, local_asterisk, day)
     make_user("op1", "operator", endpoint="op1")
     desk.serve.start("Uvicorn running", timeout=60)
     try:
@@ -165,6 +193,15 @@ class Caller:
         return self.result
 
 
+def keep(into: list[Any]) -> Callable[[Any], None]:
+    """A Playwright handler that keeps what it gets (a bound method it cannot take)."""
+
+    def handler(item: Any) -> None:
+        into.append(item)
+
+    return handler
+
+
 def _login(page: Any, desk: Desk) -> None:
     page.goto(desk.base + "/login")
     page.fill('input[name="username"]', "op1")
@@ -204,7 +241,7 @@ def test_a_real_call_a_ticket_with_access_data_and_a_callback_in_one_click(
             frames: list[str] = []
             page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
             page.reload()
-            page.on("response", responses.append)  # read back below (this page stays loaded)
+            page.on("response", keep(responses))  # read below (this page stays loaded)
             page.wait_for_selector('#link-state[data-state="open"]')
             card = page.locator(f'.pop[data-linkedid="{linkedid}"]')
             card.wait_for()
@@ -244,7 +281,7 @@ def test_a_real_call_a_ticket_with_access_data_and_a_callback_in_one_click(
             screenshot(page, "desk-ticket-saved")
 
             # The next routing decision for the contract sees the ticket.
-            decision = cli_json(desk.env, "route", NUMBER, "--at", "2026-11-24T09:30:00")
+            decision = cli_json(desk.env, "route", NUMBER, "--at", f"{desk.day}T10:30:00")
             assert isinstance(decision, dict)
             assert (decision["route"], decision["reason"]) == ("limit_reached", "action_used")
 
