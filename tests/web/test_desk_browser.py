@@ -91,6 +91,9 @@ def test_the_ticket_of_an_ambiguous_call_is_saved_after_it_ended(
     error = form.locator('[data-f="error"]')
     error.wait_for()
     assert error.inner_text() == "Wybierz rodzaj zgłoszenia."
+    # The checks are those of the form as it is now (the description is there).
+    findings.locator('li[data-code="description_missing"]').wait_for(state="detached")
+    assert findings.locator('li[data-code="kind_missing"]').count() == 1
     screenshot(page, "desk-ticket-refused")
 
     live_server.publish({"kind": "ended", "endpoint": "op1", "linkedid": "800.1",

@@ -16,7 +16,7 @@
   const rows = new Map(); // callback id -> <li>
   const followed = new Set();
   const format = new Intl.DateTimeFormat("pl-PL", {
-    timeZone: "Europe/Warsaw", day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit",
+    timeZone: "Europe/Warsaw", day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
   });
 
   function field(root, name) { return root.querySelector('[data-f="' + name + '"]'); }

@@ -115,6 +115,7 @@
     button.disabled = false;
     field(form, "checking").textContent = "";
     if (answer.status === 201) { saved(card, answer.data); return; }
+    check(card, form); // the checks of what is in the form now (a pending one was cancelled)
     if (answer.status === 422) {
       const problem = fieldProblem(answer.data);
       showError(form, problem ? problem.text : "Popraw formularz.");
