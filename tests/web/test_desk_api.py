@@ -26,7 +26,7 @@ from web_support import Account, LiveServer, login_cookie
 from callcenter.domain.calls import Call, CallState, Ring
 from callcenter.services import route_call
 from callcenter.store import call_log, db
-from callcenter.store.models import AuditRow, CallbackRow
+from callcenter.store.models import AuditRow, CallbackAttemptRow, CallbackRow
 from callcenter.web.api import callbacks as callbacks_api
 from callcenter.web.api import tickets as tickets_api
 
@@ -270,3 +270,18 @@ def test_the_callbacks_due_and_call_back_without_the_ami(
     refused = operator.post(f"/api/callbacks/{later}/call")
     assert refused.status_code == 503
     assert "callcenter serve" in refused.json()["detail"]
+
+    # An attempt that found the line busy (counted), then one under way.
+    engine = db.make_engine(url)
+    with db.transaction(db.sessions(engine)) as session:
+        session.add(CallbackAttemptRow(callback_id=later, operator="op1", linkedid="cb-1",
+                                       started_at=NOW, ended_at=NOW, result="busy"))  # fmt: skip
+        session.get_one(CallbackRow, later).attempts = 1
+    busy = operator.get(f"/api/callbacks/{later}").json()
+    assert (busy["attempts"], busy["last_result"], busy["under_way"]) == (1, "busy", False)
+    with db.transaction(db.sessions(engine)) as session:
+        session.add(CallbackAttemptRow(callback_id=later, operator="op1", linkedid="cb-2",
+                                       started_at=NOW))  # fmt: skip
+    engine.dispose()
+    [_, calling] = operator.get("/api/callbacks").json()
+    assert (calling["id"], calling["last_result"], calling["under_way"]) == (later, None, True)
