@@ -177,7 +177,7 @@
 
   function attach(card) {
     const slot = card.querySelector('[data-slot="ticket"]');
-    if (!slot || slot.firstElementChild || card.dataset.ticket || !card.dataset.callId) return;
+    if (!slot || slot.firstElementChild || card.dataset.ticket) return; // no call id: saved unlinked
     const form = formTemplate.content.firstElementChild.cloneNode(true);
     const contract = card.dataset.contract || "";
     form.elements.contract.value = contract;
