@@ -20,7 +20,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from sqlalchemy import select
 from web_support import CHROMIUM, CHROMIUM_ARGS, Account, screenshot
 
 from callcenter.demo.prepare import shift_contracts
-from callcenter.domain.calendar import Calendar
+from callcenter.domain.calendar import Calendar, at_closing
 from callcenter.domain.contract_csv import parse_contracts
 from callcenter.store import db, migrate
 from callcenter.store import repositories as repo
@@ -116,12 +116,14 @@ class Desk:
         self.sessions = db.sessions(self.engine)
 
     def new_callback(self) -> int:
-        """A missed call of the customer who pressed 1 in the queue, due today."""
+        """A missed call of the customer who pressed 1 in the queue, due at the end of the
+        server's working day."""
         now = datetime.now(UTC)
+        due = at_closing(self.day)
         with db.transaction(self.sessions) as session:
             row = CallbackRow(caller_e164=NUMBER, contract=CONTRACT, first_call_at=now,
-                              last_call_at=now, calls=1, due_at=now + timedelta(hours=6),
-                              created_at=now, requested=True)  # fmt: skip
+                              last_call_at=now, calls=1, due_at=due, created_at=now,
+                              requested=True)  # fmt: skip
             session.add(row)
             session.flush()
             return row.id
@@ -221,6 +223,7 @@ def test_a_real_call_a_ticket_with_access_data_and_a_callback_in_one_click(
     row = page.locator(f'.callback[data-id="{callback_id}"]')
     row.wait_for()
     assert row.locator('[data-f="requested"]').is_visible()
+    assert not row.locator('[data-f="overdue"]').is_visible()  # due at the day's end
     screenshot(page, "desk-idle-callbacks")
 
     caller = Caller()
