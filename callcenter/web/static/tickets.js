@@ -120,8 +120,10 @@
       const problem = fieldProblem(answer.data);
       showError(form, problem ? problem.text : "Popraw formularz.");
       if (problem) markInvalid(form, problem.name);
+    } else if (answer.status === 409 && answer.data && answer.data.field === "access") {
+      showError(form, "Nie można zaszyfrować danych dostępowych: plik klucza na serwerze jest niedostępny (administrator: CALLCENTER_SECRET_KEY_FILE).");
     } else if (answer.status === 409) {
-      showError(form, "To połączenie ma już zapisane zgłoszenie albo danych dostępowych nie da się zaszyfrować (plik klucza na serwerze).");
+      showError(form, "To połączenie ma już zapisane zgłoszenie.");
     } else {
       showError(form, "Nie udało się zapisać zgłoszenia (błąd " + answer.status + "): spróbuj ponownie.");
     }
