@@ -285,3 +285,21 @@ def test_the_callbacks_due_and_call_back_without_the_ami(
     engine.dispose()
     [_, calling] = operator.get("/api/callbacks").json()
     assert (calling["id"], calling["last_result"], calling["under_way"]) == (later, None, True)
+
+
+def test_a_key_file_others_may_read_is_refused_and_said_so(
+    operator: httpx.Client, secret_key_file: Path
+) -> None:
+    body = {"contract": CONTRACT, "site_url": "https://zui-lodz.example.pl",
+            "description": "Baza danych nie odpowiada od rana, strona pokazuje błąd.",
+            "kind": "action", "access": {"db_host": "localhost", "db_name": "zui",
+                                         "db_login": "zui", "db_password": "haslo-bazy"}}  # fmt: skip
+    assert operator.post("/api/tickets", json=body).status_code == 201  # the key is made
+    secret_key_file.chmod(0o644)
+    refused = operator.post("/api/tickets", json=body)
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "detail": f"the secret key file {secret_key_file} is open to other users (mode 0644): "
+        f"run `chmod 600 {secret_key_file}`",
+        "field": "access",
+    }
