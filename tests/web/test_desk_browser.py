@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from web_support import LiveServer, screenshot
 
-from callcenter.domain.calls import Call, CallState, Ring
-from callcenter.pbx.popinfo import contract_summary, pop_payloads
+from callcenter.domain.calls import Call, CallState, Outcome, Ring
+from callcenter.pbx.popinfo import pop_payloads
 from callcenter.store import call_log, db
-from callcenter.store.models import CallbackRow
+from callcenter.store.models import CallbackRow, TicketRow
 
 pytestmark = pytest.mark.browser
 
@@ -37,15 +37,36 @@ def _ambiguous_call(url: str, linkedid: str) -> dict[str, Any]:
     engine = db.make_engine(url)
     try:
         with db.transaction(db.sessions(engine)) as session:
-            call_log.save_calls(session, [call])
+            row = call_log.save_calls(session, [call])[linkedid]
+            row.contracts = "CC-2026-004,CC-2026-005"  # the routing service's decision
         with db.sessions(engine)() as session:
             info = pop_payloads(session, [call])[linkedid]
-            both = [contract_summary(session, n, now) for n in ("CC-2026-004", "CC-2026-005")]
     finally:
         engine.dispose()
+    assert len(info["contracts"]) == 2 and info["contract"] is None
     return {**info, "kind": "answered", "endpoint": "op1", "linkedid": linkedid,
             "at": now.isoformat(), "caller": call.caller_raw, "caller_name": call.caller_name,
-            "operator": "op1", "reason": "ambiguous", "contract": None, "contracts": both}  # fmt: skip
+            "operator": "op1"}  # fmt: skip
+
+
+def _ended(url: str, pop: dict[str, Any]) -> dict[str, Any]:
+    """The call ended (as the listener logs it, with the ticket draft it opens); its pop."""
+    now = datetime.now(UTC)
+    engine = db.make_engine(url)
+    try:
+        with db.transaction(db.sessions(engine)) as session:
+            row = call_log.call_row(session, pop["linkedid"])
+            assert row is not None
+            call = call_log.load_call(row)
+            ended = Call(**{**call.__dict__, "state": CallState.ENDED, "ended": now,
+                            "outcome": Outcome.ANSWERED})  # fmt: skip
+            call_log.save_calls(session, [ended])
+            session.add(TicketRow(status="draft", kind="answer", received_at=call.answered,
+                                  call_id=row.id, operator="op1", created_at=now))  # fmt: skip
+    finally:
+        engine.dispose()
+    return {"kind": "ended", "endpoint": "op1", "linkedid": pop["linkedid"],
+            "caller": pop["caller"], "operator": "op1", "at": now.isoformat()}  # fmt: skip
 
 
 def _callbacks(url: str) -> tuple[int, int]:
@@ -96,11 +117,17 @@ def test_the_ticket_of_an_ambiguous_call_is_saved_after_it_ended(
     assert findings.locator('li[data-code="kind_missing"]').count() == 1
     screenshot(page, "desk-ticket-refused")
 
-    live_server.publish({"kind": "ended", "endpoint": "op1", "linkedid": "800.1",
-                         "caller": pop["caller"], "operator": "op1",
-                         "at": datetime.now(UTC).isoformat()})  # fmt: skip
+    live_server.publish(_ended(live_server.settings.database_url, pop))
     page.wait_for_selector('.pop[data-linkedid="800.1"][data-kind="ended"]')
     assert form.is_visible()  # ended, not saved: it stays
+    # ...even over a reload (the server replays the calls ended with their ticket unsaved).
+    page.reload()
+    page.wait_for_selector('#link-state[data-state="open"]')
+    page.wait_for_selector('.pop[data-linkedid="800.1"][data-kind="ended"]')
+    form.wait_for()
+    assert card.locator(".contract").count() == 2
+    card.locator('.contract[data-number="CC-2026-005"] [data-action="pick"]').click()
+    form.locator('textarea[name="description"]').fill(HOSTILE)
     form.locator('input[name="kind"][value="general"]').check()
     findings.locator('li[data-code="general_question"].may-skip').wait_for()
     assert "może zostać pominięte (pkt 8)" in findings.inner_text()
@@ -140,3 +167,23 @@ def test_the_callbacks_list_marks_overdue_and_asked_for_and_explains_a_missing_a
     result.locator("text=Oddzwanianie niedostępne").wait_for()
     assert asked.get_attribute("data-state") == "open"
     assert asked.locator('[data-action="call"]').is_enabled()
+
+
+def test_a_dismissed_ended_call_is_not_shown_again_after_a_reload(
+    live_server: LiveServer, operator_page: Any
+) -> None:
+    page = operator_page
+    pop = _ambiguous_call(live_server.settings.database_url, "810.1")
+    live_server.publish(pop)
+    card = page.locator('.pop[data-linkedid="810.1"]')
+    card.locator("form.ticket").wait_for()
+    live_server.publish(_ended(live_server.settings.database_url, pop))
+    page.wait_for_selector('.pop[data-linkedid="810.1"][data-kind="ended"]')
+    card.locator('[data-action="dismiss"]').click()
+    card.wait_for(state="detached")
+    later = _ambiguous_call(live_server.settings.database_url, "810.2")
+    page.reload()
+    page.wait_for_selector('#link-state[data-state="open"]')
+    page.locator('.pop[data-linkedid="810.2"]').wait_for()  # the replay came...
+    assert card.count() == 0  # ...without the dismissed call
+    assert later["linkedid"] == "810.2"

@@ -68,10 +68,22 @@
     if (!(c.callbacks || []).length) item(callbacks, "brak").classList.add("none");
   }
 
+  // The calls this tab dismissed (not shown again when the server replays them).
+  function dismissed() {
+    try { return JSON.parse(sessionStorage.getItem("dismissed-pops") || "[]"); } catch (e) { return []; }
+  }
+  function remember(linkedid) {
+    const kept = dismissed().filter((id) => id !== linkedid).slice(-199);
+    try { sessionStorage.setItem("dismissed-pops", JSON.stringify([...kept, linkedid])); } catch (e) { /* full: no memory */ }
+  }
+
   function newCard(linkedid) {
     const card = popTemplate.content.firstElementChild.cloneNode(true);
     card.dataset.linkedid = linkedid;
-    card.querySelector('[data-action="dismiss"]').addEventListener("click", () => removeCard(linkedid));
+    card.querySelector('[data-action="dismiss"]').addEventListener("click", () => {
+      remember(linkedid);
+      removeCard(linkedid);
+    });
     cards.set(linkedid, card);
     popsBox.prepend(card);
     return card;
@@ -125,7 +137,10 @@
     if (!pop || !pop.linkedid) return;
     let card = cards.get(pop.linkedid);
     if (!card) {
-      if (pop.kind !== "ringing" && pop.kind !== "answered") return; // nothing of it on screen
+      // Nothing of it on screen: only a new call opens a card, or, on a (re)connect, a call
+      // that ended with its ticket unsaved (unless this tab dismissed it).
+      const unsaved = pop.kind === "ended" && pop.replay && !dismissed().includes(pop.linkedid);
+      if (pop.kind !== "ringing" && pop.kind !== "answered" && !unsaved) return;
       card = newCard(pop.linkedid);
     }
     clearTimeout(card._closeTimer);

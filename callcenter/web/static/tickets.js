@@ -206,13 +206,14 @@
   }
 
   function update(card, pop) {
-    if (pop.kind === "answered") attach(card); // this screen's phone answered: the operator talks
+    // This screen's phone answered (the operator talks), or a call ended unsaved, replayed.
+    if (pop.kind === "answered" || (pop.kind === "ended" && pop.replay)) attach(card);
     if (pop.kind === "ended" && card.dataset.ticket) pops.removeCard(card.dataset.linkedid);
   }
 
   document.addEventListener("pop:update", (e) => update(e.detail.card, e.detail.pop));
   document.addEventListener("pop:contract", (e) => picked(e.detail.card, e.detail.contract));
   for (const card of pops.cards.values()) {
-    if (card.dataset.kind === "answered") attach(card);
+    if (card.dataset.kind === "answered" || card.dataset.kind === "ended") attach(card);
   }
 })();
