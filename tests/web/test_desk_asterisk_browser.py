@@ -348,7 +348,10 @@ def test_a_real_call_a_ticket_with_access_data_and_a_callback_in_one_click(
                 row.locator('[data-action="call"]').click()
                 customer.wait_for_event("ANSWERED", 30)
                 page.wait_for_selector(f'.callback[data-id="{callback_id}"][data-state="done"]')
-            assert "klient odebrał" in row.locator('[data-f="result"]').inner_text()
+            assert (
+                row.locator('[data-f="result"]').inner_text()
+                == "Klient odebrał: oddzwonienie zamknięte."
+            )
             screenshot(page, "desk-callback-done")
         finally:
             local_asterisk.cli("dialplan reload")

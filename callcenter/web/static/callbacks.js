@@ -38,7 +38,8 @@
     const button = row.querySelector('[data-action="call"]');
     if (c.done) {
       row.dataset.state = "done";
-      set(row, "result", "Zamknięte: " + result(c.last_result || "reached") + ".");
+      const text = c.last_result === "reached" ? result("reached") : "zamknięte";
+      set(row, "result", text.charAt(0).toUpperCase() + text.slice(1) + ".");
       button.hidden = true;
     } else if (c.under_way) {
       row.dataset.state = "calling";
