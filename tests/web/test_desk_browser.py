@@ -132,6 +132,8 @@ def test_the_ticket_of_an_ambiguous_call_is_saved_after_it_ended(
     findings.locator('li[data-code="general_question"].may-skip').wait_for()
     assert "może zostać pominięte (pkt 8)" in findings.inner_text()
     assert page.evaluate("document.querySelectorAll('.pop img, .pop b').length") == 0
+    form.locator("details.access summary").click()
+    form.locator('input[name="admin_url"]').wait_for()
     screenshot(page, "desk-ticket-ended")
     with page.expect_response(lambda r: r.url.endswith("/api/tickets")) as saving:
         form.locator('[data-action="save"]').click()
