@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from web_support import CHROMIUM, CHROMIUM_ARGS, Account, screenshot
+from web_support import Account, screenshot
 
 from callcenter.demo.prepare import shift_contracts
 from callcenter.domain.calendar import Calendar, at_closing
@@ -155,20 +155,16 @@ def desk(
 
 
 @pytest.fixture
-def chromium_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="pl-PL", timezone_id="Europe/Warsaw",
-                                      viewport={"width": 1366, "height": 900})  # fmt: skip
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def chromium_page(browser: Any) -> Iterator[Any]:
+    """A page of the session's Chromium (tests/web/conftest.py), wider than the default."""
+    context = browser.new_context(locale="pl-PL", timezone_id="Europe/Warsaw",
+                                  viewport={"width": 1366, "height": 900})  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 class Caller:
