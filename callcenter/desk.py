@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from callcenter.domain.callback_list import DueCallback, due_list
+from callcenter.domain.callback_list import DueCallback, due_item, due_list
 from callcenter.domain.contracts import Contract
 from callcenter.domain.terms import TicketKind
 from callcenter.domain.tickets import (
@@ -43,6 +43,7 @@ __all__ = [
     "SavedTicket",
     "TicketConflictError",
     "TicketInputError",
+    "callback_due",
     "callbacks_due",
     "parse_form",
     "reveal_access_data",
@@ -259,3 +260,11 @@ def callbacks_due(
 ) -> list[DueCallback]:
     """Open callbacks by due time, overdue ones marked (an endpoint's, or all with None)."""
     return due_list(callback_store.open_callbacks(session, endpoint), now)
+
+
+def callback_due(session: Session, callback_id: int, now: datetime) -> DueCallback:
+    """One callback (open or done) with its newest attempt; NotFoundError if none."""
+    found = callback_store.callback(session, callback_id)
+    if found is None:
+        raise NotFoundError(f"no callback #{callback_id}")
+    return due_item(found, now)

@@ -42,8 +42,10 @@ async def run_parts(
     record: Path | None = None,
 ) -> None:
     """Run the chosen parts until SIGINT/SIGTERM; a part that fails stops the others. The
-    web app and the listener share one pop hub."""
+    web app and the listener share one pop hub, and the web app places callbacks through the
+    listener's AMI client (a Dialer; empty without the listener)."""
     from callcenter.pbx.listener import run_listener  # noqa: PLC0415
+    from callcenter.web.dialer import Dialer  # noqa: PLC0415
     from callcenter.web.server import run_web  # noqa: PLC0415
     from dialplan.main import run_agi  # noqa: PLC0415  (the AGI side loads on demand)
 
@@ -52,6 +54,7 @@ async def run_parts(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     hub, bridge = pop_hub(settings)
+    dialer = Dialer()  # the web's "call back" reaches the listener's AMI client through it
     jobs: list[Callable[[], Coroutine[Any, Any, object]]] = []
     if agi:
         jobs.append(lambda: run_agi(settings, stop))
@@ -59,9 +62,18 @@ async def run_parts(
         # Callers come first: beside the routing service or the web app, a refused AMI login
         # is retried for as long as the process runs; the listener alone gives up with an error.
         attempts = None if agi or web else LISTEN_ALONE_LOGIN_ATTEMPTS
-        jobs.append(lambda: run_listener(settings, stop, hub, record, max_login_attempts=attempts))
+        jobs.append(
+            lambda: run_listener(
+                settings,
+                stop,
+                hub,
+                record,
+                max_login_attempts=attempts,
+                on_ready=lambda live: dialer.attach(live.client),
+            )
+        )
     if web:
-        jobs.append(lambda: run_web(settings, stop, hub))
+        jobs.append(lambda: run_web(settings, stop, hub, dialer=dialer))
     if bridge is not None:
         jobs.append(lambda: bridge.run(stop))
     tasks: list[asyncio.Task[object]] = [asyncio.create_task(job()) for job in jobs]

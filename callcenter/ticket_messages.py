@@ -58,11 +58,11 @@ MESSAGES: dict[FindingCode, tuple[str, str]] = {
         "skipped (clause 4).",
     ),
     FindingCode.KIND_MISSING: (
-        "Wybierz rodzaj zgłoszenia: odpowiedź, czynność, ogólne, modyfikacja (pkt 8).",
+        "Wybierz rodzaj zgłoszenia: odpowiedź, działanie, ogólne, modyfikacja (pkt 8).",
         "Choose the kind of request: answer, action, general, modification (clause 8).",
     ),
     FindingCode.ACCESS_DATA_MISSING: (
-        "Czynność wymaga danych dostępowych (FTP, baza danych, phpMyAdmin lub panel "
+        "Działanie wymaga danych dostępowych (FTP, baza danych, phpMyAdmin lub panel "
         "administracyjny): zgłoszenie może zostać pominięte (pkt 4).",
         "An action needs access data (FTP, database, phpMyAdmin or the admin panel): the "
         "request may be skipped (clause 4).",

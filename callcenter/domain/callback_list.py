@@ -21,6 +21,11 @@ class Callback:
     last_call_at: datetime
     calls: int
     due_at: datetime
+    requested: bool = False  # the caller pressed 1 in the queue to be called back
+    attempts: int = 0  # attempts that dialled the customer (counted ones)
+    last_result: str | None = None  # the newest attempt's result (AttemptResult), if ended
+    under_way: bool = False  # an attempt is being placed or talking now
+    done_at: datetime | None = None  # a reached customer closed it
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,14 @@ class DueCallback:
     overdue: bool
 
 
+def due_item(callback: Callback, now: datetime) -> DueCallback:
+    """One callback as the list shows it (a done one is never overdue)."""
+    return DueCallback(
+        callback=callback, overdue=callback.done_at is None and now > callback.due_at
+    )
+
+
 def due_list(callbacks: Iterable[Callback], now: datetime) -> list[DueCallback]:
     """Open callbacks by due time (then by id), each marked overdue when `now` is past it."""
     ordered = sorted(callbacks, key=lambda c: (c.due_at, c.id))
-    return [DueCallback(callback=c, overdue=now > c.due_at) for c in ordered]
+    return [due_item(c, now) for c in ordered]

@@ -249,3 +249,21 @@ def record_reveal(session: Session, ticket_id: int, actor: str, now: datetime) -
         AuditRow(at=now, actor=actor, action="ticket.reveal", subject=f"ticket #{ticket_id}")
     )
     session.flush()
+
+
+def calls_with_draft(session: Session, endpoint: str, since: datetime) -> list[CallRow]:
+    """Calls answered at `endpoint` that ended since `since` and whose ticket is still the
+    listener's draft, oldest first: the ended pops a screen opened now shows again (an ended
+    call's pop stays until its ticket is saved or it is dismissed)."""
+    query = (
+        select(CallRow)
+        .join(TicketRow, TicketRow.call_id == CallRow.id)
+        .where(
+            TicketRow.status == DRAFT,
+            CallRow.operator == endpoint,
+            CallRow.ended_at.is_not(None),
+            CallRow.ended_at >= since,
+        )
+        .order_by(CallRow.ended_at, CallRow.id)
+    )
+    return list(session.scalars(query))

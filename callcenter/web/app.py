@@ -26,9 +26,11 @@ from callcenter.config import Settings
 from callcenter.pbx.pops import PopHub
 from callcenter.store import db
 from callcenter.web import ws
+from callcenter.web.api import callbacks, calls, tickets, token, users
 from callcenter.web.api import pops as pops_api
-from callcenter.web.api import token, users
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
+from callcenter.web.dialer import Dialer
+from callcenter.web.errors import api_errors
 from callcenter.web.pages import login, operator
 from callcenter.web.pages import users as users_page
 from callcenter.web.templating import page
@@ -40,6 +42,10 @@ ROUTERS = [
     users.router,
     users.me_router,
     pops_api.router,
+    tickets.router,
+    tickets.read_router,
+    calls.router,
+    callbacks.router,
     login.router,
     login.logout_router,
     operator.router,
@@ -63,8 +69,10 @@ def create_app(
     hub: PopHub,
     sessions: sessionmaker[Session] | None = None,
     throttle: LoginThrottle | None = None,
+    dialer: Dialer | None = None,
 ) -> FastAPI:
-    """The app; `sessions` defaults to an engine on `settings.database_url`."""
+    """The app; `sessions` defaults to an engine on `settings.database_url`; `dialer` is the
+    process's AMI connection for callbacks (none: the call-back action answers 503)."""
     app = FastAPI(
         title="callcenter",
         summary="Contract-aware support line: the operators' and managers' API",
@@ -75,11 +83,13 @@ def create_app(
     app.state.hub = hub
     app.state.sessions = sessions or db.sessions(db.make_engine(settings.database_url))
     app.state.throttle = throttle or LoginThrottle()
+    app.state.dialer = dialer or Dialer()
 
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
+    api_errors(app)
     app.add_middleware(SecurityHeaders)
     return app
 

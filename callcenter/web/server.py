@@ -15,6 +15,7 @@ from callcenter.config import Settings
 from callcenter.pbx.pops import PopHub
 from callcenter.store import db
 from callcenter.web.app import create_app
+from callcenter.web.dialer import Dialer
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,12 @@ async def run_web(
     hub: PopHub,
     sockets: list[socket.socket] | None = None,
     started: asyncio.Event | None = None,
+    dialer: Dialer | None = None,
 ) -> None:
-    """Serve until `stop` is set, at settings.web_host:web_port (or on `sockets`)."""
+    """Serve until `stop` is set, at settings.web_host:web_port (or on `sockets`). `dialer`
+    holds the AMI client of the process's listener (`callcenter serve`), if any."""
     engine = db.make_engine(settings.database_url)
-    app = create_app(settings, hub, db.sessions(engine))
+    app = create_app(settings, hub, db.sessions(engine), dialer=dialer)
     config = uvicorn.Config(
         app,
         host=settings.web_host,

@@ -3,6 +3,8 @@ Polish). The codes themselves stay what they are everywhere else."""
 
 from __future__ import annotations
 
+from callcenter.ticket_messages import FIELD_NAMES
+
 REASONS = {
     "covered": "umowa obejmuje rozmowę telefoniczną",
     "ambiguous": "kilka umów pasuje do numeru: wybierz właściwą",
@@ -52,6 +54,17 @@ POP_STATES = {
 }
 
 
+# A callback attempt's result (domain/callbacks.AttemptResult), as the operator reads it.
+ATTEMPT_RESULTS = {
+    "reached": "klient odebrał: oddzwonienie zamknięte",
+    "no_answer": "klient nie odebrał",
+    "busy": "u klienta zajęte",
+    "unreachable": "numer klienta nieosiągalny",
+    "operator_no_answer": "Twój telefon nie odebrał: klient nie był wybierany",
+    "failed": "centrala nie zestawiła połączenia",
+}
+
+
 def all_words() -> dict[str, dict[str, str]]:
     """Everything the pop script shows, handed to it as JSON in the page."""
     return {
@@ -61,4 +74,6 @@ def all_words() -> dict[str, dict[str, str]]:
         "kinds": KINDS,
         "extension_causes": EXTENSION_CAUSES,
         "pop_states": POP_STATES,
+        "attempt_results": ATTEMPT_RESULTS,
+        "fields": {name: polish for name, (polish, _) in FIELD_NAMES.items()},
     }

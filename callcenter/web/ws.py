@@ -1,6 +1,7 @@
 """`/ws/pops`: the screen pops of the operator's own endpoint (a manager: every endpoint),
 live. On connect it first sends the pops of the calls still ringing or in talk there (from
-the call log), then whatever the pop hub delivers.
+the call log) and, to an operator, of the calls ended with their ticket unsaved
+(web/replay.py), then whatever the pop hub delivers.
 
 Authentication: `Authorization: Bearer` or the session cookie; with the cookie, the Origin
 header must be this app's own (a page elsewhere cannot ride the operator's cookie). Refused:
@@ -20,11 +21,11 @@ from starlette.concurrency import run_in_threadpool
 
 from callcenter import accounts
 from callcenter.domain.accounts import Role
-from callcenter.pbx.popinfo import live_pops
 from callcenter.pbx.pops import ALL, PopHub
 from callcenter.store import db
 from callcenter.store.users import WebSession
 from callcenter.web.deps import SESSION_COOKIE, bearer_token, now
+from callcenter.web.replay import screen_pops
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _authenticate(socket: WebSocket, token: str, kind: str) -> WebSession | None
 
 def _replay(socket: WebSocket, endpoint: str | None) -> list[dict[str, Any]]:
     with socket.app.state.sessions() as session:
-        return live_pops(session, endpoint)
+        return screen_pops(session, endpoint, now())
 
 
 @router.websocket("/ws/pops")

@@ -72,13 +72,20 @@ def make_user(web_db_url: str) -> Iterator[Callable[..., Account]]:
 
 
 @pytest.fixture
-def live_server(web_db_url: str) -> Iterator[LiveServer]:
+def secret_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the live server keeps the key of tickets' access data (made on first use)."""
+    return tmp_path_factory.mktemp("key") / "secret.key"
+
+
+@pytest.fixture
+def live_server(web_db_url: str, secret_key_file: Path) -> Iterator[LiveServer]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     settings = Settings(
-        database_url=web_db_url, web_host="127.0.0.1", web_port=port, web_ws_recheck_s=0.2
-    )
+        database_url=web_db_url, web_host="127.0.0.1", web_port=port, web_ws_recheck_s=0.2,
+        secret_key_file=str(secret_key_file),
+    )  # fmt: skip
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     state: dict[str, Any] = {}

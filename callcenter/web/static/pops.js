@@ -2,7 +2,7 @@
 // Everything from outside is written with textContent, never as HTML.
 // Extension point: every change dispatches `pop:update` on document with
 // {linkedid, pop, card}; picking a contract dispatches `pop:contract` with {linkedid, contract, card}.
-// Each card's <section data-slot="ticket"> is where the ticket form goes.
+// Each card's <section data-slot="ticket"> is where the ticket form goes (tickets.js).
 "use strict";
 (function () {
   const words = JSON.parse(document.getElementById("words").textContent);
@@ -68,10 +68,22 @@
     if (!(c.callbacks || []).length) item(callbacks, "brak").classList.add("none");
   }
 
+  // The calls this tab dismissed (not shown again when the server replays them).
+  function dismissed() {
+    try { return JSON.parse(sessionStorage.getItem("dismissed-pops") || "[]"); } catch (e) { return []; }
+  }
+  function remember(linkedid) {
+    const kept = dismissed().filter((id) => id !== linkedid).slice(-199);
+    try { sessionStorage.setItem("dismissed-pops", JSON.stringify([...kept, linkedid])); } catch (e) { /* full: no memory */ }
+  }
+
   function newCard(linkedid) {
     const card = popTemplate.content.firstElementChild.cloneNode(true);
     card.dataset.linkedid = linkedid;
-    card.querySelector('[data-action="dismiss"]').addEventListener("click", () => removeCard(linkedid));
+    card.querySelector('[data-action="dismiss"]').addEventListener("click", () => {
+      remember(linkedid);
+      removeCard(linkedid);
+    });
     cards.set(linkedid, card);
     popsBox.prepend(card);
     return card;
@@ -125,7 +137,10 @@
     if (!pop || !pop.linkedid) return;
     let card = cards.get(pop.linkedid);
     if (!card) {
-      if (pop.kind !== "ringing" && pop.kind !== "answered") return; // nothing of it on screen
+      // Nothing of it on screen: only a new call opens a card, or, on a (re)connect, a call
+      // that ended with its ticket unsaved (unless this tab dismissed it).
+      const unsaved = pop.kind === "ended" && pop.replay && !dismissed().includes(pop.linkedid);
+      if (pop.kind !== "ringing" && pop.kind !== "answered" && !unsaved) return;
       card = newCard(pop.linkedid);
     }
     clearTimeout(card._closeTimer);
@@ -170,6 +185,6 @@
     });
   }
 
-  window.callcenterPops = { cards, show, socket: () => socket };
+  window.callcenterPops = { cards, show, fillContract, removeCard, socket: () => socket };
   connect();
 })();
