@@ -211,6 +211,8 @@ async def fail_open_times(
     port = server.sockets[0].getsockname()[1]
     rng = random.Random(5)
     callers = [phone(rng.randint(1, contracts)) for _ in range(requests)]
+    for i in range(5):  # warm up: imports, compiled statements
+        await timed(port, "route", phone(i + 1), f"warm.{i}")
     memory = [await timed(port, "route", c, f"memory.{i}") for i, c in enumerate(callers)]
     plain = make_url(url).set(drivername="postgresql").render_as_string(False)
     locker = await psycopg.AsyncConnection.connect(plain)
@@ -242,6 +244,10 @@ async def fail_open_times(
 def slow_store(args: argparse.Namespace) -> None:
     from tests.conftest import start_postgres  # the same server the tests start
 
+    log_file = Path(tempfile.gettempdir()) / "agi_latency_slow_store.log"
+    logging.basicConfig(  # a "routing past deadline" line per locked request goes there
+        filename=log_file, level="INFO", format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     server = start_postgres()
     url = next(server) + "/postgres"
     try:
@@ -264,6 +270,7 @@ def slow_store(args: argparse.Namespace) -> None:
         f"  locked answers past the deadline: p50 {pct(past, 0.5):+.2f} ms  "
         f"p99 {pct(past, 0.99):+.2f} ms; fail_open: {fail_open} of {len(locked)}"
     )
+    print(f"  the service's log: {log_file}")
 
 
 def main() -> None:

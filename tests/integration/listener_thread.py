@@ -2,7 +2,7 @@
 its own event loop, connected to Asterisk through a TCP proxy the test controls: it can cut
 the connection for a while, or slip malformed frames into the stream. Pops are collected, and
 the resyncs done after each login are counted, so a test waits for the listener's facts (logged
-in, resynced, a pop published) instead of sleeping."""
+in, resynced) instead of sleeping."""
 
 from __future__ import annotations
 
@@ -136,18 +136,6 @@ class ThreadedListener:
             timeout,
             f"the listener logged in to the AMI and resynced (resync #{more_than + 1})",
             last=lambda: self.error,
-        )
-
-    def wait_for_pop(self, timeout: float = 20.0, **fields: str) -> dict[str, Any]:
-        """The first pop published (already or soon) whose fields include `fields`."""
-        return wait_for(
-            lambda: next(
-                (p for p in list(self.pops) if all(p.get(k) == v for k, v in fields.items())),
-                None,
-            ),
-            timeout,
-            f"a pop {fields} from the listener",
-            last=lambda: [(p.get("kind"), p.get("endpoint")) for p in self.pops[-10:]],
         )
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
