@@ -128,8 +128,8 @@ async def serve(url: str) -> None:
     service = RoutingService(db.sessions(engine), log_url=url)  # as `callcenter agi` runs
     stop = asyncio.Event()
     follower = asyncio.create_task(service.follow_changes(stop))
-    while service.snapshot is None:  # as `callcenter agi` does before it serves
-        await asyncio.sleep(0.05)
+    # as `callcenter agi` does before it serves
+    await until(lambda: service.snapshot is not None, 60, "the routing snapshot loaded")
     app = GuardedApplication()
     app.add_route("route", service.handle)
     app.add_route("baseline", baseline)
