@@ -8,12 +8,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from glob import glob
 from pathlib import Path
 
 import pytest
+
+from tests.support.waits import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,18 +93,23 @@ def start_postgres() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=(base / "server.log").open("w"),
     )
+
+    def accepting() -> bool:
+        if server.poll() is not None:
+            raise RuntimeError((base / "server.log").read_text())
+        ready = subprocess.run(
+            [_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+        )
+        return ready.returncode == 0
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            ready = subprocess.run(
-                [_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                capture_output=True,
-            )
-            if ready.returncode == 0:
-                break
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((base / "server.log").read_text())
-            time.sleep(0.1)
+        wait_for(
+            accepting,
+            30,
+            f"PostgreSQL accepting connections on 127.0.0.1:{port}",
+            every=0.1,
+            last=(base / "server.log").read_text,
+        )
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:
         server.terminate()

@@ -152,7 +152,8 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+    """The mean, the same whatever the order of `values` (fsum rounds once)."""
+    return math.fsum(values) / len(values) if values else None
 
 
 def figures(calls: Iterable[CallFacts], callbacks: Iterable[CallbackFacts] = ()) -> Figures:
@@ -284,7 +285,7 @@ def by_operator(calls: Iterable[CallFacts]) -> list[OperatorFigures]:
                 ),
                 ring_avg=_mean(answer_rings.get(operator, [])),
                 talk_avg=_mean(talks),
-                talk_total=sum(talks),
+                talk_total=math.fsum(talks),
             )
         )
     return result

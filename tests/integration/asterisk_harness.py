@@ -6,7 +6,9 @@ Topology (fixed, see asterisk-conf/pjsip.conf): Asterisk SIP on 127.0.0.1:5060, 
 trunk is 127.0.0.2, operators opN are sipp servers on 127.0.0.1:507N, AMI on 127.0.0.1:5038,
 the FastAGI routing service on 127.0.0.1:4573.
 
-Every wait here is bounded: subprocesses get a timeout, sockets a deadline.
+Every wait here is bounded and waits on a fact (a log line, a bound port, a sipp event, an
+AMI frame): subprocesses get a timeout, sockets a deadline, and a wait that runs out names
+what never happened (tests/support/waits.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
+
+from tests.support.waits import (
+    NeverHappenedError,
+    port_accepts,
+    read_from,
+    wait_for,
+    wait_for_line,
+)
+
+__all__ = ["NeverHappenedError", "port_accepts"]  # re-exported: the tests import them from here
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_ASTERISK = REPO / "asterisk-conf" / "local-asterisk"
@@ -116,21 +128,17 @@ class LocalAsterisk:
             return 0
 
     def log_since(self, offset: int) -> str:
-        with self.full_log.open("rb") as f:
-            f.seek(offset)
-            return f.read().decode("utf-8", errors="replace")
+        return read_from(self.full_log, offset)
 
     def wait_for_log(self, pattern: str, offset: int, timeout: float = 10.0) -> re.Match[str]:
         """Wait until a regex appears in the full log after `offset`."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            found = regex.search(self.log_since(offset))
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                raise HarnessError(f"{pattern!r} not in {self.full_log} after {timeout} s")
-            time.sleep(0.2)
+        return wait_for_line(
+            self.full_log,
+            pattern,
+            offset=offset,
+            timeout=timeout,
+            what=f"{pattern!r} in Asterisk's {self.full_log}",
+        )
 
     def played_prompts(self, channel: str, offset: int) -> list[tuple[str, str]]:
         """(prompt, language) pairs Asterisk played on a channel, from the full log.
@@ -344,15 +352,18 @@ class Operator:
             args, cwd=self._workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         out.close()
-        deadline = time.monotonic() + timeout
-        while not _udp_port_bound(self.ip, self.port):
-            if self._process.poll() is not None:
-                raise HarnessError(f"operator sipp exited: see {self._workdir}/sipp.out")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise HarnessError(f"operator sipp not listening on {self.port} after {timeout} s")
-            time.sleep(0.05)
+        try:
+            wait_for(self._listening, timeout, f"{self.name}'s sipp bound to {self.ip}:{self.port}")
+        except BaseException:
+            self.stop()
+            raise
         return self
+
+    def _listening(self) -> bool:
+        assert self._process is not None
+        if self._process.poll() is not None:
+            raise HarnessError(f"operator sipp exited: see {self._workdir}/sipp.out")
+        return _udp_port_bound(self.ip, self.port)
 
     def events(self) -> list[tuple[str, str]]:
         """(event, SIP Call-ID) lines: INVITED, ANSWERED, BYE, CANCELLED, BUSY."""
@@ -363,11 +374,14 @@ class Operator:
         return re.findall(r"^(\w+) CALL_ID=(\S+)", text, flags=re.MULTILINE)
 
     def wait_for_event(self, event: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(e == event for e, _ in self.events()):
-            if time.monotonic() > deadline:
-                raise HarnessError(f"{self.name}: no {event} after {timeout} s: {self.events()}")
-            time.sleep(0.1)
+        """Until this phone's sipp has logged `event` (e.g. ANSWERED, BYE)."""
+        wait_for(
+            lambda: any(e == event for e, _ in self.events()),
+            timeout,
+            f"{event} on {self.name}'s phone",
+            every=0.1,
+            last=self.events,
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         process, self._process = self._process, None
@@ -439,7 +453,9 @@ class AmiEvents:
                 f"Secret: {self.secret}\r\nEvents: on\r\n\r\n"
             ).encode()
         )
-        reply = self.wait_for(lambda f: f.get("ActionID") == "login", self.timeout)
+        reply = self.wait_for(
+            lambda f: f.get("ActionID") == "login", self.timeout, "the AMI's answer to Login"
+        )
         if reply.get("Response") != "Success":
             raise HarnessError(f"AMI login failed: {reply}")
         return self
@@ -487,7 +503,12 @@ class AmiEvents:
                     self.frames.append(frame)
                     self._cond.notify_all()
 
-    def wait_for(self, predicate: Callable[[Frame], bool], timeout: float = 10.0) -> Frame:
+    def wait_for(
+        self,
+        predicate: Callable[[Frame], bool],
+        timeout: float = 10.0,
+        what: str = "a matching AMI frame",
+    ) -> Frame:
         """The first frame (already received or coming) that matches."""
         deadline = time.monotonic() + timeout
         seen = 0
@@ -499,18 +520,23 @@ class AmiEvents:
                 seen = len(self.frames)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise HarnessError(f"no matching AMI frame after {timeout} s")
+                    raise NeverHappenedError(what, timeout, self._last_events())
                 self._cond.wait(remaining)
+
+    def wait_for_event(self, name: str, timeout: float = 10.0, **fields: str) -> Frame:
+        """The first event `name` (already received or coming) whose fields include
+        `fields`, e.g. ``wait_for_event("AgentConnect", Linkedid=linkedid)``."""
+        described = " ".join(f"{k}={v}" for k, v in fields.items())
+        return self.wait_for(
+            lambda f: f.get("Event") == name and all(f.get(k) == v for k, v in fields.items()),
+            timeout,
+            f"AMI event {name} {described}".rstrip(),
+        )
+
+    def _last_events(self) -> str:
+        names = [f.get("Event") or f.get("Response") or "?" for f in self.frames[-15:]]
+        return f"{len(self.frames)} frame(s), the last: {', '.join(names) or 'none'}"
 
     def events(self, name: str | None = None) -> list[Frame]:
         with self._cond:
             return [f for f in self.frames if "Event" in f and name in (None, f["Event"])]
-
-
-def port_accepts(address: tuple[str, int], timeout: float = 1.0) -> bool:
-    """Does something accept TCP connections there?"""
-    try:
-        with socket.create_connection(address, timeout=timeout):
-            return True
-    except OSError:
-        return False

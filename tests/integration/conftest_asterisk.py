@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from asterisk_harness import LocalAsterisk
+from asterisk_harness import AMI_ADDRESS, LocalAsterisk
+
+from tests.support.waits import wait_for_port
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +22,7 @@ def local_asterisk() -> Iterator[LocalAsterisk]:
     asterisk = LocalAsterisk()
     was_running = asterisk.is_running()
     asterisk.start()
+    wait_for_port(AMI_ADDRESS, 30, "Asterisk's AMI accepting connections")
     try:
         yield asterisk
     finally:

@@ -1,6 +1,8 @@
 """The real AMI listener (callcenter.pbx.listener.run_listener) in a background thread with
 its own event loop, connected to Asterisk through a TCP proxy the test controls: it can cut
-the connection for a while, or slip malformed frames into the stream. Pops are collected."""
+the connection for a while, or slip malformed frames into the stream. Pops are collected, and
+the resyncs done after each login are counted, so a test waits for the listener's facts (logged
+in, resynced) instead of sleeping."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 from callcenter.config import Settings
 from callcenter.pbx.listener import Listener, run_listener
 from callcenter.pbx.pops import ALL, PopHub
+from tests.support.waits import wait_for
 
 T = TypeVar("T")
 
@@ -74,6 +77,7 @@ class ThreadedListener:
         self.listener: Listener | None = None
         self.live: Listener | None = None  # the running listener (run_listener's on_ready)
         self.error: BaseException | None = None
+        self.resyncs = 0  # resyncs finished (one after every login to the AMI)
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
 
@@ -112,6 +116,27 @@ class ThreadedListener:
 
     def _ready_listener(self, listener: Listener) -> None:
         self.live = listener
+        assert listener.client is not None
+        resync = listener.client.on_login
+        assert resync is not None
+
+        async def counted() -> None:  # runs before the client connects: nothing missed
+            try:
+                await resync()
+            finally:
+                self.resyncs += 1
+
+        listener.client.on_login = counted
+
+    def wait_resynced(self, more_than: int = 0, timeout: float = 60.0) -> int:
+        """Until the listener has logged in and finished its resync (more than `more_than`
+        of them: pass the count read before a cut or restart); the count now."""
+        return wait_for(
+            lambda: self.resyncs if self.resyncs > more_than else 0,
+            timeout,
+            f"the listener logged in to the AMI and resynced (resync #{more_than + 1})",
+            last=lambda: self.error,
+        )
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         """Run a coroutine in the listener's loop (e.g. pbx.callbacks.call_back)."""

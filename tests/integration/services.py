@@ -1,5 +1,6 @@
 """Run callcenter's own services as real processes for tests: `callcenter agi` (optionally
-under libfaketime, at a chosen Warsaw hour) and `callcenter listen`, with their logs kept."""
+under libfaketime, at a chosen Warsaw hour) and `callcenter listen`, with their logs kept; read
+the call log through the real `callcenter` command and wait for a call's row there."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+
+from tests.support.waits import wait_for
 
 CALLCENTER = str(Path(sys.executable).with_name("callcenter"))
 
@@ -57,15 +60,23 @@ class Service:
         return self.log.read_bytes()[self.offset :].decode("utf-8", errors="replace")
 
     def wait_for(self, needle: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.text():
+        """Until the service's log (since it started) has `needle`; RuntimeError at once
+        if the process exits first."""
+
+        def written() -> bool:
+            if needle in self.text():
+                return True
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"{self.args} exited: {self.text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"{self.args}: no {needle!r} in {timeout} s: {self.text()[-3000:]}"
-                )
-            time.sleep(0.1)
+            return False
+
+        wait_for(
+            written,
+            timeout,
+            f"{needle!r} in the log of callcenter {' '.join(self.args)}",
+            every=0.1,
+            last=lambda: self.text()[-3000:],
+        )
 
     def stop(self, timeout: float = 30.0) -> int | None:
         process, self.process = self.process, None
@@ -79,9 +90,11 @@ class Service:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=timeout)
-        deadline = time.monotonic() + timeout
-        while _group_alive(process.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(
+            lambda: not _group_alive(process.pid),
+            timeout,
+            f"every process of callcenter {' '.join(self.args)} gone (faketime's child too)",
+        )
         return process.returncode
 
 
@@ -102,6 +115,28 @@ def cli_json(env: Mapping[str, str], *args: str) -> object:
     if done.returncode != 0:
         raise RuntimeError(f"callcenter {' '.join(args)}: {done.stderr}")
     return json.loads(done.stdout)
+
+
+def logged_call(
+    env: Mapping[str, str],
+    linkedid: str,
+    timeout: float = 30.0,
+    until: Callable[[dict[str, Any]], bool] = lambda call: call["state"] == "ended",
+    what: str = "ended",
+) -> dict[str, Any]:
+    """The call's row in the call log (`callcenter calls list --json`) once `until` holds
+    for it (by default: the call has ended). The row must be there at most once."""
+    seen: list[dict[str, Any]] = []
+
+    def found() -> dict[str, Any] | None:
+        calls = cli_json(env, "calls", "list")
+        assert isinstance(calls, list)
+        seen[:] = [c for c in calls if c["linkedid"] == linkedid]
+        assert len(seen) <= 1, f"call {linkedid} logged more than once: {seen}"
+        return seen[0] if seen and until(seen[0]) else None
+
+    return wait_for(found, timeout, f"call {linkedid} {what} in the call log", every=0.2,
+                    last=lambda: seen or "no row")  # fmt: skip
 
 
 def port_free(port: int) -> bool:

@@ -6,10 +6,8 @@ called back instead."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,13 +27,14 @@ from asterisk_harness import (
 )
 from conftest_asterisk import local_asterisk
 from listener_thread import ThreadedListener
-from services import Service, cli_json
+from services import Service, cli_json, logged_call
 
 from callcenter.config import Settings
 from callcenter.pbx.callbacks import call_back
 from callcenter.store import db, migrate
 from callcenter.store.callbacks import CallbackError, attempts_of
 from callcenter.store.models import CallbackRow
+from tests.support.waits import wait_for
 
 __all__ = ["local_asterisk"]
 
@@ -97,28 +96,28 @@ class Lab:
         [item] = [c for c in found if c["id"] == callback_id]
         return item
 
+    def attempts(self, callback_id: int) -> list[Any]:
+        with self.sessions() as session:
+            return list(attempts_of(session, callback_id))
+
     def attempt(self, callback_id: int, timeout: float = 60.0) -> Any:
         """The callback's newest attempt once it has ended."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.sessions() as session:
-                attempts = attempts_of(session, callback_id)
-            if attempts and attempts[-1].ended_at is not None:
-                return attempts[-1]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"callback {callback_id}: no ended attempt: {attempts}")
-            time.sleep(0.2)
+
+        def ended() -> Any:
+            attempts = self.attempts(callback_id)
+            return attempts[-1] if attempts and attempts[-1].ended_at is not None else None
+
+        return wait_for(
+            ended,
+            timeout,
+            f"callback {callback_id}: its newest attempt ended",
+            every=0.2,
+            last=lambda: self.attempts(callback_id),
+        )
 
     def ended(self, linkedid: str, timeout: float = 30.0) -> dict[str, Any]:
         """The call's log entry once it has ended."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(ValueError):
-                if (entry := self.logged(linkedid))["state"] == "ended":
-                    return entry
-            if time.monotonic() > deadline:
-                raise AssertionError(f"call {linkedid} not ended in the log")
-            time.sleep(0.3)
+        return logged_call(self.env, linkedid, timeout)
 
     def logged(self, linkedid: str) -> dict[str, Any]:
         calls = cli_json(self.env, "calls", "list")
@@ -143,12 +142,7 @@ def lab(local_asterisk: LocalAsterisk, tmp_path_factory: pytest.TempPathFactory)
         ami_secret=AMI_SECRET,
     )  # fmt: skip
     lab.listener = ThreadedListener(settings).start()
-    deadline = time.monotonic() + 30
-    while not (
-        lab.listener.live and lab.listener.live.client and lab.listener.live.client.connected
-    ):
-        assert time.monotonic() < deadline, "listener not connected"
-        time.sleep(0.1)
+    lab.listener.wait_resynced(timeout=30)  # logged in to the AMI (Originate needs it)
     try:
         yield lab
     finally:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from callcenter.pbx.pops import PgPopBridge, PopHub
+from tests.support.waits import until
 
 pytestmark = pytest.mark.postgres
 
@@ -24,9 +25,7 @@ async def test_a_pop_published_by_one_hub_reaches_the_other_hubs_subscriber(
     stop = asyncio.Event()
     tasks = [asyncio.create_task(b.run(stop)) for b in bridges]
     try:
-        async with asyncio.timeout(10):
-            while not all(b.connected for b in bridges):
-                await asyncio.sleep(0.05)
+        await until(lambda: all(b.connected for b in bridges), 10, "both hubs LISTENing")
         async with web_side.subscribe("op1") as op1, web_side.subscribe("op2") as op2:
             listener_side.publish({"kind": "ringing", "endpoint": "op1", "linkedid": "1.1",
                                    "caller_name": "Zażółć Gęślą"})  # fmt: skip

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -39,6 +38,7 @@ from callcenter.store.models import (
 )
 from callcenter.store.repositories import NotFoundError
 from dialplan import snapshot
+from tests.support.waits import wait_for
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=WARSAW)  # a Tuesday, a working day
@@ -523,14 +523,15 @@ def test_a_save_during_the_hang_up_and_the_listeners_draft_make_one_ticket(
         ticket = desk.save_ticket(saving, _form(call_id=call_id), "op1", NOW, key).ticket
         thread = threading.Thread(target=listener)
         thread.start()
-        with engine.connect() as watch:  # bounded wait: the listener is blocked on the lock
-            for _ in range(200):
-                waiting = watch.exec_driver_sql(
+        with engine.connect() as watch:
+            waiting = wait_for(
+                lambda: watch.exec_driver_sql(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                ).scalar()
-                if waiting:
-                    break
-                time.sleep(0.025)
+                ).scalar(),
+                5,
+                "the listener's transaction waiting for the call's row lock",
+                every=0.025,
+            )
         assert waiting == 1
         saving.commit()
     finally:

@@ -205,3 +205,11 @@ def test_facts_from_the_json_the_cli_prints() -> None:
          "due": "2026-11-25T16:00:00+01:00", "done": "2026-11-25T10:00:00+01:00"}
     )  # fmt: skip
     assert cb.in_time
+
+
+def test_an_average_does_not_depend_on_the_order_of_the_calls() -> None:
+    """The report from the store and from `calls list --json` list calls in other orders;
+    their averages must agree to the last bit."""
+    waits = [3.171787, 8.939496, 0.1, 0.2, 0.3, 1e-9, 12.501989]
+    assert reports._mean(waits) == reports._mean(list(reversed(waits)))
+    assert reports._mean(waits) == reports._mean(sorted(waits))
