@@ -10,6 +10,7 @@ from rich.console import Console
 
 from callcenter import accounts
 from callcenter.cli_common import JsonFlag, UserError, _now, _print_json, _unit_of_work
+from callcenter.config import Settings
 from callcenter.display import visible
 from callcenter.domain.accounts import Role, endpoint_problem, password_problem, username_problem
 from callcenter.render import user_json
@@ -40,7 +41,7 @@ def users_add(
     if problem:
         raise UserError(problem)
     password = _read_password()
-    problem = password_problem(password)
+    problem = password_problem(password, Settings.from_env().password_min_length)
     if problem:
         raise UserError(problem)
     try:

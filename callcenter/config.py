@@ -10,6 +10,8 @@ import phonenumbers
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from callcenter.domain.accounts import MIN_PASSWORD
+
 
 class SettingError(ValueError):
     """A `CALLCENTER_*` variable that cannot be used; the message names it."""
@@ -69,6 +71,19 @@ class _Reader:
             raise SettingError(f"{variable}: port {port} is not between 1 and 65535")
         return port
 
+    def count(self, name: str, default: int, low: int, high: int) -> int:
+        """A whole number from `low` to `high`."""
+        variable, value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise SettingError(f"{variable}: {_shown(value)} is not a whole number") from None
+        if not low <= number <= high:
+            raise SettingError(f"{variable}: {number} is not between {low} and {high}")
+        return number
+
     def seconds(self, name: str, default: float) -> float:
         """A positive, finite duration (seconds or minutes, as the setting's name says)."""
         variable, value = self._raw(name)
@@ -123,6 +138,8 @@ class Settings:
     web_ws_recheck_s: float = 30.0
     # The key that encrypts tickets' access data: never in the database or the repository.
     secret_key_file: str = "~/.config/callcenter/secret.key"
+    # The shortest password `users add` accepts (the live demo's "demo" needs 4).
+    password_min_length: int = MIN_PASSWORD
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +165,7 @@ class Settings:
             web_secure_cookies=read.flag("web_secure_cookies"),
             web_ws_recheck_s=read.seconds("web_ws_recheck_s", d.web_ws_recheck_s),
             secret_key_file=read.text("secret_key_file", _default_key_file(read.env)),
+            password_min_length=read.count("password_min_length", d.password_min_length, 1, 128),
         )
 
     def __repr__(self) -> str:  # never print the AMI secret or a database password

@@ -34,9 +34,11 @@ def endpoint_problem(endpoint: str | None, role: Role) -> str | None:
     return None
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str, minimum: int = MIN_PASSWORD) -> str | None:
+    """Why `password` cannot be an account's (None if it can): at least `minimum`
+    characters (the setting CALLCENTER_PASSWORD_MIN_LENGTH, 8 unless set), not blank."""
     if not password.strip():
         return "password: empty"
-    if len(password) < MIN_PASSWORD:
-        return f"password: at least {MIN_PASSWORD} characters"
+    if len(password) < minimum:
+        return f"password: at least {minimum} characters"
     return None

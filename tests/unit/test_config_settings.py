@@ -50,6 +50,8 @@ def test_good_values_are_read() -> None:
         ("WEB_SECURE_COOKIES", "maybe", "CALLCENTER_WEB_SECURE_COOKIES: 'maybe' is not 1/0"),
         ("REGION", "Polska", "CALLCENTER_REGION: 'POLSKA' is not a region code"),
         ("AMI_HOST", "127.0.0.1\n", "CALLCENTER_AMI_HOST: a control character at position 10"),
+        ("PASSWORD_MIN_LENGTH", "four", "CALLCENTER_PASSWORD_MIN_LENGTH: 'four' is not a whole"),
+        ("PASSWORD_MIN_LENGTH", "0", "CALLCENTER_PASSWORD_MIN_LENGTH: 0 is not between 1 and 128"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str, message: str) -> None:
@@ -74,3 +76,8 @@ def test_every_setting_is_read_from_its_variable() -> None:
         variable = f"CALLCENTER_{field.name.upper()}"
         with pytest.raises(SettingError, match=variable):
             Settings.from_env({variable: "\x07"})
+
+
+def test_the_shortest_password_is_8_unless_set() -> None:
+    assert Settings.from_env({}).password_min_length == 8
+    assert Settings.from_env({"CALLCENTER_PASSWORD_MIN_LENGTH": " 4 "}).password_min_length == 4

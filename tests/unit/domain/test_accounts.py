@@ -24,3 +24,6 @@ def test_passwords_are_not_empty_and_not_short() -> None:
     assert password_problem("        ") == "password: empty"
     assert password_problem("short") is not None
     assert password_problem("long enough") is None
+    assert password_problem("demo") == "password: at least 8 characters"
+    assert password_problem("demo", minimum=4) is None  # the live demo's own accounts
+    assert password_problem("dem", minimum=4) == "password: at least 4 characters"
