@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from callcenter.domain.accounts import Role
-from callcenter.store.models import UserRow, WebSessionRow
 from callcenter.store import audit
+from callcenter.store.models import UserRow, WebSessionRow
 from callcenter.store.repositories import NotFoundError, _audit
 
 
