@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from callcenter.domain.calendar import warsaw
 from callcenter.domain.contracts import Contract
 
 Values = Mapping[str, Any]
@@ -38,7 +39,7 @@ def contract_values(contract: Contract) -> dict[str, Any]:
         "site_url": contract.site_url,
         "phones": list(contract.phones),
         "email": contract.email,
-        "accepted_at": contract.accepted_at.isoformat(),
+        "accepted_at": warsaw(contract.accepted_at).isoformat(),  # one instant, one text
         "daily_units": contract.daily_units,
     }
 
