@@ -150,3 +150,11 @@ AUDIT_FIELDS = {
     "endpoint": "telefon",
     "disabled_at": "wyłączone",
 }
+
+# Codes among an audit entry's values, by field, as a manager reads them.
+AUDIT_VALUES = {
+    "plan": PLANS,
+    "billing": {"monthly": "miesięczne", "yearly": "roczne"},
+    "role": {"operator": "operator", "manager": "kierownik"},
+    "kind": KINDS,
+}

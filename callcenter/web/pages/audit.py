@@ -4,6 +4,7 @@ fields that changed. The twin of `/api/audit`. Nothing here changes an entry."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,16 +20,22 @@ from callcenter.web.templating import page
 router = APIRouter(dependencies=[Depends(manager)], include_in_schema=False)
 
 Text = Annotated[str, Query(max_length=200)]
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?")
 
 
-def shown(value: Any) -> str:
-    """A value of an entry as a manager reads it: lists joined, no value a dash."""
+def shown(value: Any, field: str = "") -> str:
+    """A value of an entry as a manager reads it: codes in Polish, lists joined, times
+    without the `T`, no value a dash."""
     if value is None or value in ("", []):
         return "–"
+    if isinstance(value, str) and value in words.AUDIT_VALUES.get(field, {}):
+        return words.AUDIT_VALUES[field][value]
+    if isinstance(value, str) and _TIME.fullmatch(value):
+        return value.replace("T", " ", 1)
     if isinstance(value, bool):
         return "tak" if value else "nie"
     if isinstance(value, list):
-        return ", ".join(shown(v) for v in value)
+        return ", ".join(shown(v, field) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {shown(v)}" for k, v in value.items())
     return str(value)
@@ -38,8 +45,8 @@ def _view(entry: audit.Entry) -> dict[str, Any]:
     rows = [
         {
             "field": words.AUDIT_FIELDS.get(c.field, c.field),
-            "before": shown(c.before) if entry.before is not None else "",
-            "after": shown(c.after) if entry.after is not None else "",
+            "before": shown(c.before, c.field) if entry.before is not None else "",
+            "after": shown(c.after, c.field) if entry.after is not None else "",
         }
         for c in changes(entry.before, entry.after)
     ]
@@ -50,7 +57,7 @@ def _view(entry: audit.Entry) -> dict[str, Any]:
         "action": entry.action,
         "action_pl": words.AUDIT_ACTIONS.get(entry.action, entry.action),
         "subject": entry.subject,
-        "detail": entry.detail,
+        "detail": "" if rows else entry.detail,  # the values say it better
         "has_before": entry.before is not None,
         "has_after": entry.after is not None,
         "changes": rows,
