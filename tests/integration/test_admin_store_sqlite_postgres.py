@@ -192,7 +192,9 @@ def test_migration_0013_keeps_entries_and_goes_down_and_up(database_url: str) ->
         with db.transaction(db.sessions(engine)) as s:
             audit.record(s, NOW, "cli", "x", "y", before={"a": 1}, after={"a": 2})
         with engine.connect() as c:
-            stored = c.execute(text('SELECT "before", "after" FROM audit WHERE action = \'x\'')).one()
+            stored = c.execute(
+                text('SELECT "before", "after" FROM audit WHERE action = \'x\'')
+            ).one()
         assert [json.loads(v) for v in stored] == [{"a": 1}, {"a": 2}]
     finally:
         engine.dispose()

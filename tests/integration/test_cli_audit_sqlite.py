@@ -64,7 +64,10 @@ def test_cli_changes_are_audited_with_before_and_after(
     assert (closure.after["from"], closure.after["to"], closure.after["note"]) == (
         "2026-06-01", "2026-06-03", "inwentaryzacja")  # fmt: skip
     [grant] = found["consolidation.grant"]
-    assert grant.after is not None and (grant.after["day"], grant.after["days"]) == ("2026-06-08", 3)
+    assert grant.after is not None and (grant.after["day"], grant.after["days"]) == (
+        "2026-06-08",
+        3,
+    )
     [ticket] = found["ticket.add"]
     assert ticket.after is not None and ticket.after["kind"] == "answer"
     assert ticket.after["received_at"] == "2026-06-09T10:00:00+02:00"  # as given, Warsaw

@@ -184,7 +184,7 @@ def test_closures_consolidations_and_accounts_are_added_and_audited(
     assert boss.post("/api/consolidations", json=grant).status_code == 201
     assert boss.post("/api/consolidations", json=grant).status_code == 422  # one per day
     usage = boss.get("/api/contracts/CC-2026-001").json()["usage"]
-    assert {"day": "2026-06-08", "budget": 6} .items() <= usage[-1].items()
+    assert {"day": "2026-06-08", "budget": 6}.items() <= usage[-1].items()
     user = {"username": "op7", "role": "operator", "endpoint": "op7", "password": "long enough 1"}
     assert boss.post("/api/users", json=user).status_code == 201
     assert boss.post("/api/users", json=user).status_code == 422  # exists
@@ -243,7 +243,9 @@ def test_the_pages_forms_refuse_in_polish_and_need_the_csrf_token(
                             "text/csv")},
         )  # fmt: skip
         assert imported.status_code == 422
-        assert "Nic nie zaimportowano" in imported.text and '<td class="num">2</td>' in imported.text
+        assert (
+            "Nic nie zaimportowano" in imported.text and '<td class="num">2</td>' in imported.text
+        )
         added = http.post("/users", data={"csrf_token": csrf, "username": "op5",
                                           "role": "operator", "endpoint": "", "password": "x"})  # fmt: skip
         assert added.status_code == 422 and "Operator potrzebuje telefonu" in added.text

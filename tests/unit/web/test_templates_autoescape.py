@@ -33,7 +33,10 @@ def test_a_hostile_name_is_rendered_as_text() -> None:
     row = {"username": HOSTILE, "role": "operator", "endpoint": HOSTILE,
            "created_at": "2026-11-24T10:00:00+01:00", "disabled_at": None}  # fmt: skip
     html = templates.env.get_template("users.html").render(
-        user=user, csrf_token=HOSTILE, users=[row], request=None,
+        user=user,
+        csrf_token=HOSTILE,
+        users=[row],
+        request=None,
         form={"username": HOSTILE, "role": "operator", "endpoint": HOSTILE},
         error={"field": "username", "text": HOSTILE},
     )
