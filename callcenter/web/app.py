@@ -34,6 +34,7 @@ from callcenter.web.api import terms as terms_api
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
 from callcenter.web.dialer import Dialer
 from callcenter.web.errors import api_errors
+from callcenter.web.limits import UploadLimit
 from callcenter.web.pages import audit as audit_page
 from callcenter.web.pages import contracts as contracts_page
 from callcenter.web.pages import login, operator
@@ -102,6 +103,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
     api_errors(app)
+    app.add_middleware(UploadLimit)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -250,3 +250,16 @@ def test_the_pages_forms_refuse_in_polish_and_need_the_csrf_token(
                                           "role": "operator", "endpoint": "", "password": "x"})  # fmt: skip
         assert added.status_code == 422 and "Operator potrzebuje telefonu" in added.text
         assert 'name="password"' in added.text and 'value="x"' not in added.text
+
+
+def test_an_oversize_body_is_refused_before_it_is_read_even_anonymously(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admin, "MAX_UPLOAD_BYTES", 1000)
+    big = (HEADER + _row("BIG-2") * 1000).encode()  # well over 1000 + 64 KiB of framing
+    assert len(big) > 1000 + 64 * 1024
+    with live_server.client() as http:
+        for path in ("/api/contracts/import", "/contracts/import"):
+            answer = http.post(path, files={"file": ("big.csv", big, "text/csv")})
+            assert answer.status_code == 413, path
+            assert answer.json()["detail"][0]["field"] == "file"
