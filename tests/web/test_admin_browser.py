@@ -37,6 +37,7 @@ def _contract_rows(page: Any) -> list[str]:
 def _upload(page: Any, name: str, body: str) -> None:
     page.set_input_files('input[name="file"]', files=[
         {"name": name, "mimeType": "text/csv", "buffer": body.encode()}])  # fmt: skip
+    assert page.inner_text("#csv-file-name") == name  # the page's own label, as text
     page.click('form[action="/contracts/import"] button[type="submit"]')
     page.wait_for_load_state()
 
