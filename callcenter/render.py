@@ -13,11 +13,13 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from callcenter.display import plain, visible
+from callcenter.domain.allowance import Allowance, Consolidation
 from callcenter.domain.calendar import Closure, warsaw
 from callcenter.domain.contracts import Contract
 from callcenter.domain.routing import Decision
 from callcenter.services import ContractReport
 from callcenter.store import repositories as repo
+from callcenter.store.audit import Entry as AuditEntry
 from callcenter.store.models import CallbackRow, CallRow
 from callcenter.store.users import User
 
@@ -322,4 +324,50 @@ def user_json(user: User) -> dict[str, Any]:
         "endpoint": user.endpoint,
         "created_at": _iso(user.created_at),
         "disabled_at": _iso(user.disabled_at),
+    }
+
+
+def usage_json(days: Sequence[Allowance]) -> list[dict[str, Any]]:
+    """A contract's allowance day by day (admin.contract_page), newest first."""
+    return [
+        {
+            "day": a.day.isoformat(),
+            "budget": a.budget,
+            "used": a.used,
+            "left": a.left,
+            "reason": a.reason.value if a.reason else None,
+            "consolidated_onto": a.consolidated_onto.isoformat() if a.consolidated_onto else None,
+        }
+        for a in days
+    ]
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": _iso(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "detail": entry.detail,
+        "before": entry.before,
+        "after": entry.after,
+    }
+
+
+def closure_json(closure: Closure) -> dict[str, Any]:
+    return {
+        "id": closure.id,
+        "from": closure.first.isoformat(),
+        "to": closure.last.isoformat(),
+        "note": closure.note,
+    }
+
+
+def consolidation_json(grant: Consolidation) -> dict[str, Any]:
+    return {
+        "id": grant.id,
+        "contract": grant.contract,
+        "day": grant.day.isoformat(),
+        "days": grant.days,
     }

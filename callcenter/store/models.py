@@ -276,6 +276,10 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    # What changed, as JSON objects of the values before and after (None: nothing then);
+    # written by store/audit.py only. The table is append-only (triggers, migration 0013).
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class RoutingChangeRow(Base):

@@ -10,11 +10,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.domain.allowance import Consolidation
+from callcenter.domain.audit import contract_change
 from callcenter.domain.calendar import Closure
 from callcenter.domain.contracts import Contract, Request
 from callcenter.domain.terms import Billing, Plan, Product, TicketKind
+from callcenter.store import audit
 from callcenter.store.models import (
-    AuditRow,
     CallRow,
     ClosureRow,
     ConsolidationRow,
@@ -51,7 +52,8 @@ def last_change(session: Session) -> int:
 def _audit(
     session: Session, now: datetime, actor: str, action: str, subject: str, detail: str = ""
 ) -> None:
-    session.add(AuditRow(at=now, actor=actor, action=action, subject=subject, detail=detail))
+    """An audit entry without values (kept for older callers: `audit.record` is the one)."""
+    audit.record(session, now, actor, action, subject, detail)
 
 
 def _contract(row: ContractRow) -> Contract:
@@ -94,7 +96,8 @@ def import_contracts(
     created = updated = 0
     for contract in contracts:
         row = existing.get(contract.number)
-        if row is not None and _contract(row) == contract:
+        old = None if row is None else _contract(row)
+        if old == contract:
             continue
         customer = customers.get(contract.customer)
         if customer is None:
@@ -110,7 +113,8 @@ def import_contracts(
             updated += 1
             action = "contract.update"
         _fill(row, contract, customer, now)
-        _audit(session, now, actor, action, contract.number)
+        before, after = contract_change(old, contract)
+        audit.record(session, now, actor, action, contract.number, before=before, after=after)
     if created or updated:
         changed(session, now)
     session.flush()
@@ -185,7 +189,10 @@ def add_closure(session: Session, closure: Closure, now: datetime, actor: str = 
     session.add(row)
     session.flush()
     changed(session, now)
-    _audit(session, now, actor, "closure.add", f"{closure.first}..{closure.last}", closure.note)
+    audit.record(
+        session, now, actor, "closure.add", f"{closure.first}..{closure.last}", closure.note,
+        after={"id": row.id, "from": closure.first, "to": closure.last, "note": closure.note},
+    )  # fmt: skip
     return Closure(first=row.first_day, last=row.last_day, note=row.note, id=row.id)
 
 
@@ -210,14 +217,12 @@ def add_consolidation(
     session.add(row)
     session.flush()
     changed(session, now, grant.contract)
-    _audit(
-        session,
-        now,
-        actor,
-        "consolidation.grant",
-        grant.contract,
+    audit.record(
+        session, now, actor, "consolidation.grant", grant.contract,
         f"{grant.days} day(s) onto {grant.day}",
-    )
+        after={"id": row.id, "contract": grant.contract, "day": grant.day, "days": grant.days,
+               "note": note},
+    )  # fmt: skip
     return Consolidation(contract=grant.contract, day=row.day, days=row.days, id=row.id)
 
 
@@ -264,7 +269,12 @@ def add_ticket(session: Session, ticket: NewTicket, now: datetime, actor: str = 
     session.add(row)
     session.flush()
     changed(session, now, ticket.contract)
-    _audit(session, now, actor, "ticket.add", ticket.contract, f"#{row.id} {ticket.kind}")
+    audit.record(
+        session, now, actor, "ticket.add", ticket.contract, f"#{row.id} {ticket.kind}",
+        after={"ticket": row.id, "contract": ticket.contract, "kind": ticket.kind.value,
+               "received_at": ticket.received_at, "answered_at": ticket.answered_at,
+               "site_url": ticket.site_url, "other_site": ticket.other_site},
+    )  # fmt: skip
     return row.id
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from callcenter.domain.terms import TicketKind
 from callcenter.domain.tickets import Finding, FindingCode
 from callcenter.secrets import Sealed
-from callcenter.store.models import AuditRow, CallRow, ContractRow, TicketRow, TicketSecretRow
+from callcenter.store import audit
+from callcenter.store.models import CallRow, ContractRow, TicketRow, TicketSecretRow
 from callcenter.store.repositories import NotFoundError, changed
 
 DRAFT = "draft"
@@ -212,15 +213,13 @@ def complete(
     if values.contract is not None:
         changed(session, now, values.contract)
     codes = ",".join(f.code.value for f in values.findings) or "none"
-    session.add(
-        AuditRow(
-            at=now,
-            actor=values.operator,
-            action="ticket.complete",
-            subject=f"ticket #{row.id}",
-            detail=f"{values.kind.value} contract={values.contract or '-'} findings={codes}",
-        )
-    )
+    audit.record(
+        session, now, values.operator, "ticket.complete", f"ticket #{row.id}",
+        f"{values.kind.value} contract={values.contract or '-'} findings={codes}",
+        after={"ticket": row.id, "contract": values.contract, "kind": values.kind.value,
+               "received_at": received_at, "answered_at": answered_at,
+               "findings": [f.code.value for f in values.findings]},
+    )  # fmt: skip
     return row.id
 
 
@@ -245,9 +244,7 @@ def sealed_access_data(session: Session, ticket_id: int) -> Sealed | None:
 
 def record_reveal(session: Session, ticket_id: int, actor: str, now: datetime) -> None:
     """The audit entry of a reveal: who, when, which ticket (never what was shown)."""
-    session.add(
-        AuditRow(at=now, actor=actor, action="ticket.reveal", subject=f"ticket #{ticket_id}")
-    )
+    audit.record(session, now, actor, "ticket.reveal", f"ticket #{ticket_id}")
     session.flush()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from callcenter.domain.accounts import Role
+from callcenter.store import audit
 from callcenter.store.models import UserRow, WebSessionRow
 from callcenter.store.repositories import NotFoundError, _audit
 
@@ -75,7 +76,8 @@ def add_user(
     session.add(row)
     session.flush()
     detail = f"role={role.value} endpoint={endpoint or '-'}"
-    _audit(session, now, actor, "user.add", username, detail)
+    after = {"username": username, "role": role.value, "endpoint": endpoint}
+    audit.record(session, now, actor, "user.add", username, detail, after=after)
     return _user(row)
 
 
@@ -106,11 +108,16 @@ def disable_user(session: Session, username: str, now: datetime, actor: str = "c
     row = session.scalar(select(UserRow).where(UserRow.username == username))
     if row is None:
         raise NotFoundError(f"no user named {username}")
+    was = row.disabled_at
     if row.disabled_at is None:
         row.disabled_at = now
         row.updated_at = now
     ended = session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
-    _audit(session, now, actor, "user.disable", username, f"sessions_ended={ended.rowcount}")  # type: ignore[attr-defined]
+    audit.record(
+        session, now, actor, "user.disable", username,
+        f"sessions_ended={ended.rowcount}",  # type: ignore[attr-defined]
+        before={"disabled_at": was}, after={"disabled_at": row.disabled_at},
+    )  # fmt: skip
     session.flush()
     return _user(row)
 

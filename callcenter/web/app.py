@@ -26,12 +26,19 @@ from callcenter.config import Settings
 from callcenter.pbx.pops import PopHub
 from callcenter.store import db
 from callcenter.web import ws
+from callcenter.web.api import audit as audit_api
 from callcenter.web.api import callbacks, calls, tickets, token, users
+from callcenter.web.api import contracts as contracts_api
 from callcenter.web.api import pops as pops_api
+from callcenter.web.api import terms as terms_api
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
 from callcenter.web.dialer import Dialer
 from callcenter.web.errors import api_errors
+from callcenter.web.limits import UploadLimit
+from callcenter.web.pages import audit as audit_page
+from callcenter.web.pages import contracts as contracts_page
 from callcenter.web.pages import login, operator
+from callcenter.web.pages import terms as terms_page
 from callcenter.web.pages import users as users_page
 from callcenter.web.templating import page
 from callcenter.web.throttle import LoginThrottle
@@ -50,6 +57,12 @@ ROUTERS = [
     login.logout_router,
     operator.router,
     users_page.router,
+    contracts_api.router,
+    terms_api.router,
+    audit_api.router,
+    contracts_page.router,
+    terms_page.router,
+    audit_page.router,
     ws.router,
 ]
 
@@ -90,6 +103,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
     api_errors(app)
+    app.add_middleware(UploadLimit)
     app.add_middleware(SecurityHeaders)
     return app
 

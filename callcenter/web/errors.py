@@ -16,6 +16,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from callcenter.admin import AdminInputError
 from callcenter.desk import TicketInputError
 from callcenter.pbx.ami import AmiError
 from callcenter.secrets import SecretError
@@ -34,6 +35,10 @@ def _detail(exc: BaseException) -> str:
 def api_errors(app: FastAPI) -> None:
     @app.exception_handler(TicketInputError)
     async def bad_field(_: Request, exc: TicketInputError) -> Response:
+        return JSONResponse({"detail": [{"field": exc.field, "msg": exc.message}]}, 422)
+
+    @app.exception_handler(AdminInputError)
+    async def bad_admin_field(_: Request, exc: AdminInputError) -> Response:
         return JSONResponse({"detail": [{"field": exc.field, "msg": exc.message}]}, 422)
 
     @app.exception_handler(NotFoundError)

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def contract_url(number: str) -> str:
+    """A contract's page: its number as one path segment, every `/`, `?`, `#`, `%` and
+    space escaped (a number may hold any of them)."""
+    return "/contracts/" + quote(number, safe="")
+
+
+templates.env.filters["contract_url"] = contract_url
 
 
 def page(

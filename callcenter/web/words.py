@@ -77,3 +77,84 @@ def all_words() -> dict[str, dict[str, str]]:
         "attempt_results": ATTEMPT_RESULTS,
         "fields": {name: polish for name, (polish, _) in FIELD_NAMES.items()},
     }
+
+
+# The manager's admin pages: why a form was refused (admin.AdminInputError codes).
+ADMIN_ERRORS = {
+    "phone": "To nie jest numer telefonu.",
+    "date": "Podaj datę w postaci RRRR-MM-DD.",
+    "date_range": "Data spoza obsługiwanego zakresu (1970–2999).",
+    "closure_order": "Przerwa kończy się przed swoim początkiem.",
+    "note": "Notatka jest za długa.",
+    "days": "Liczba dni: od 2 do 260.",
+    "not_working_day": "Ten dzień nie jest dniem roboczym.",
+    "consolidated_day": "Ta umowa ma już konsolidację na ten dzień.",
+    "no_contract": "Nie ma takiej umowy.",
+    "role": "Rola: operator albo kierownik.",
+    "username": "Login: 1–64 znaki a-z 0-9 . _ -, na początku litera lub cyfra.",
+    "endpoint": "Operator potrzebuje telefonu (1–64 znaki A-Z a-z 0-9 . _ -).",
+    "password": "Hasło jest za krótkie albo puste.",
+    "user_exists": "Takie konto już istnieje.",
+    "disable_self": "Nie można wyłączyć własnego konta.",
+    "no_user": "Nie ma takiego konta.",
+    "file": "Wybierz plik CSV.",
+    "file_size": "Plik jest za duży.",
+}
+
+# What an audit entry's action means, and its fields' names.
+AUDIT_ACTIONS = {
+    "contract.create": "umowa dodana",
+    "contract.update": "umowa zmieniona",
+    "closure.add": "przerwa ogłoszona",
+    "consolidation.grant": "konsolidacja przyznana",
+    "ticket.add": "zgłoszenie dodane",
+    "ticket.complete": "zgłoszenie zapisane",
+    "ticket.answered": "zgłoszenie oznaczone jako odpowiedziane",
+    "ticket.reveal": "dane dostępowe odsłonięte",
+    "user.add": "konto dodane",
+    "user.disable": "konto wyłączone",
+    "user.rehash": "hasło przeliczone",
+    "login.cookie": "logowanie (przeglądarka)",
+    "login.bearer": "logowanie (token API)",
+    "logout": "wylogowanie",
+}
+
+AUDIT_FIELDS = {
+    "number": "numer",
+    "customer": "klient",
+    "plan": "plan",
+    "billing": "rozliczenie",
+    "paid_from": "opłacona od",
+    "paid_until": "opłacona do",
+    "product": "produkt",
+    "site_url": "adres instalacji",
+    "phones": "telefony",
+    "email": "e-mail",
+    "accepted_at": "zaakceptowana",
+    "daily_units": "jednostek dziennie",
+    "id": "nr",
+    "from": "od",
+    "to": "do",
+    "note": "notatka",
+    "contract": "umowa",
+    "day": "dzień",
+    "days": "dni",
+    "ticket": "zgłoszenie",
+    "kind": "rodzaj",
+    "received_at": "przyjęte",
+    "answered_at": "odpowiedziane",
+    "other_site": "inna strona",
+    "findings": "uwagi",
+    "username": "login",
+    "role": "rola",
+    "endpoint": "telefon",
+    "disabled_at": "wyłączone",
+}
+
+# Codes among an audit entry's values, by field, as a manager reads them.
+AUDIT_VALUES = {
+    "plan": PLANS,
+    "billing": {"monthly": "miesięczne", "yearly": "roczne"},
+    "role": {"operator": "operator", "manager": "kierownik"},
+    "kind": KINDS,
+}

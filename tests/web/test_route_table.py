@@ -197,3 +197,46 @@ def test_the_desk_routes_carry_the_roles_they_should() -> None:
     for key, roles in DESK_ROUTES.items():
         assert key in found, f"{key} is not a route"
         assert found[key] == roles, key
+
+
+# The admin of the terms (issue 12, item 5): contracts, their import, closures,
+# consolidations, accounts and the audit log are a manager's, pages and API alike.
+ADMIN_ROUTES = {
+    ("GET", "/contracts"),
+    ("POST", "/contracts/import"),
+    ("GET", "/contracts/{number:path}"),
+    ("GET", "/closures"),
+    ("POST", "/closures"),
+    ("GET", "/consolidations"),
+    ("POST", "/consolidations"),
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("POST", "/users/{username}/disable"),
+    ("GET", "/audit"),
+    ("GET", "/api/contracts"),
+    ("POST", "/api/contracts/import"),
+    ("GET", "/api/contracts/{number:path}"),
+    ("GET", "/api/closures"),
+    ("POST", "/api/closures"),
+    ("GET", "/api/consolidations"),
+    ("POST", "/api/consolidations"),
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+    ("POST", "/api/users/{username}/disable"),
+    ("GET", "/api/audit"),
+}
+
+
+def test_the_admin_routes_are_managers_only_and_none_changes_the_audit_log() -> None:
+    app = create_app(Settings(database_url="sqlite://"), PopHub())
+    found = {
+        (method, route.path): allowed_roles(route)
+        for route in walk(app.routes)
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    for key in ADMIN_ROUTES:
+        assert key in found, f"{key} is not a route"
+        assert found[key] == {Role.MANAGER}, key
+    audit_routes = {key for key in found if "audit" in key[1]}
+    assert audit_routes == {("GET", "/audit"), ("GET", "/api/audit")}  # read only

@@ -33,7 +33,12 @@ def test_a_hostile_name_is_rendered_as_text() -> None:
     row = {"username": HOSTILE, "role": "operator", "endpoint": HOSTILE,
            "created_at": "2026-11-24T10:00:00+01:00", "disabled_at": None}  # fmt: skip
     html = templates.env.get_template("users.html").render(
-        user=user, csrf_token=HOSTILE, users=[row], request=None
+        user=user,
+        csrf_token=HOSTILE,
+        users=[row],
+        request=None,
+        form={"username": HOSTILE, "role": "operator", "endpoint": HOSTILE},
+        error={"field": "username", "text": HOSTILE},
     )
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;&amp;[bold]{{7*7}}" in html
