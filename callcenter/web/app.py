@@ -26,12 +26,13 @@ from callcenter.config import Settings
 from callcenter.pbx.pops import PopHub
 from callcenter.store import db
 from callcenter.web import ws
-from callcenter.web.api import callbacks, calls, tickets, token, users
+from callcenter.web.api import callbacks, calls, review, tickets, token, users
 from callcenter.web.api import pops as pops_api
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
 from callcenter.web.dialer import Dialer
 from callcenter.web.errors import api_errors
 from callcenter.web.pages import login, operator
+from callcenter.web.pages import review as review_pages
 from callcenter.web.pages import users as users_page
 from callcenter.web.templating import page
 from callcenter.web.throttle import LoginThrottle
@@ -45,11 +46,13 @@ ROUTERS = [
     tickets.router,
     tickets.read_router,
     calls.router,
+    review.router,  # before callbacks: its /api/callbacks/all is not a callback's id
     callbacks.router,
     login.router,
     login.logout_router,
     operator.router,
     users_page.router,
+    review_pages.router,
     ws.router,
 ]
 
