@@ -192,7 +192,7 @@ def _audit_detail(
 ) -> str:
     """What the answer changed, before -> after (one line)."""
     answered = item.ticket.answered_at
-    parts = [f"answered_at: - -> {answered.isoformat() if answered else '-'}"]
+    parts = [f"answered_at: - -> {warsaw(answered).isoformat() if answered else '-'}"]
     parts.append(
         f"due {item.due.due_at.isoformat()}, breached={'yes' if item.due.breached else 'no'}"
     )
