@@ -9,66 +9,22 @@ The review's clock is set to a working Tuesday, 10:00 Warsaw (the handlers' `now
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from review_data import NOW, seed
 from web_support import Account, LiveServer, bearer, login_cookie
 
-from callcenter.domain.contract_csv import parse_contracts
-from callcenter.domain.terms import TicketKind
-from callcenter.store import db, migrate
-from callcenter.store import repositories as repo
-from callcenter.store.models import CallbackAttemptRow, CallbackRow, CallRow
 from callcenter.web.api import review as review_api
 from callcenter.web.pages import review as review_pages
-from tests.web.conftest import ROOT
-
-WARSAW = ZoneInfo("Europe/Warsaw")
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=WARSAW)  # a working Tuesday
-
-
-def w(year: int, month: int, day: int, hour: int) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=WARSAW)
 
 
 @pytest.fixture
 def web_db_url(database_url: str) -> str:
-    """These tests on SQLite and on PostgreSQL: migrated, the demo contracts, tickets and
-    a callback with two attempts."""
-    engine = db.make_engine(database_url)
-    try:
-        migrate.upgrade(engine)
-        text = (ROOT / "callcenter" / "demo" / "contracts.csv").read_text(encoding="utf-8")
-        with db.transaction(db.sessions(engine)) as s:
-            repo.import_contracts(s, parse_contracts(text), datetime.now(UTC))
-            for contract, kind, received, answered in (
-                # Expired May 31; received Wed May 20, due Thu May 21 16:00, still open.
-                ("CC-2026-003", TicketKind.ANSWER, w(2026, 5, 20, 10), None),
-                # Due Fri Nov 6 16:00, answered Mon Nov 9 10:00: three started days late.
-                ("CC-2026-001", TicketKind.ACTION, w(2026, 11, 5, 10), w(2026, 11, 9, 10)),
-                # Due Tue Nov 24 16:00: not yet; a general question (clause 8).
-                ("CC-2026-001", TicketKind.GENERAL, w(2026, 11, 23, 10), None),
-            ):
-                repo.add_ticket(s, repo.NewTicket(contract, kind, received, answered,
-                                                  "Nie działa wysyłka formularza"), received)  # fmt: skip
-            callback = CallbackRow(caller_e164="+48601234567", contract="CC-2026-001",
-                                   first_call_at=w(2026, 11, 20, 17), last_call_at=w(2026, 11, 20, 17),
-                                   calls=1, due_at=w(2026, 11, 23, 16), created_at=w(2026, 11, 20, 17),
-                                   attempts=1)  # fmt: skip
-            s.add(callback)
-            s.flush()
-            s.add(CallRow(linkedid="1700000200.1", arrived_at=w(2026, 11, 20, 17), state="ended",
-                          outcome="rejected", route="closed", callback_id=callback.id))  # fmt: skip
-            s.add(CallbackAttemptRow(callback_id=callback.id, operator="op1",
-                                     linkedid="cc-callback-1-abcd", started_at=w(2026, 11, 23, 9),
-                                     ended_at=w(2026, 11, 23, 9) + timedelta(seconds=40),
-                                     result="busy"))  # fmt: skip
-    finally:
-        engine.dispose()
-    return database_url
+    """These tests on SQLite and on PostgreSQL (review_data.seed says what is in it)."""
+    return seed(database_url)
 
 
 @pytest.fixture
