@@ -6,6 +6,7 @@ audit log; a second answer is refused and changes nothing."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -324,3 +325,37 @@ def test_a_callback_shows_its_attempts_its_calls_and_its_breach(
         ("no_answer", False), ("reached", True)]  # fmt: skip
     assert done_late.callback.caused_by == ()  # the attempt's own call is not a cause
     assert not by_id[callbacks["open"]].breached and not by_id[callbacks["done"]].breached
+
+
+def test_two_managers_answering_at_once_extend_the_period_once(
+    engine: Engine, tickets: dict[str, int]
+) -> None:
+    """Both click at the same moment: one answer is recorded, the other is told it was
+    answered already; one extension, one audit entry, one routing change."""
+    sessions = db.sessions(engine)
+    ticket = tickets["t5"]
+    with sessions() as s:
+        changes = _count(s, RoutingChangeRow)
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def click(who: str) -> None:
+        start.wait(timeout=10)
+        try:
+            with db.transaction(sessions) as s:
+                review.answer_ticket(s, ticket, who, NOW)
+            outcomes[who] = "answered"
+        except TicketConflictError:
+            outcomes[who] = "conflict"
+
+    threads = [threading.Thread(target=click, args=(who,)) for who in ("boss", "szef")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["answered", "conflict"]
+    with sessions() as s:
+        assert contract_report(s, "B-2", NOW).period.effective_until == date(2026, 11, 27)
+        [audit] = s.scalars(select(AuditRow).where(AuditRow.action == "ticket.answer"))
+        assert outcomes[audit.actor] == "answered"
+        assert _count(s, RoutingChangeRow) == changes + 1
