@@ -86,14 +86,17 @@ def _items(
     contracts: dict[str, Contract] = (
         {c.number: c for c in repo.contracts(session, numbers)} if numbers else {}
     )
-    requests = repo.requests(session, numbers) if numbers else []
+    answered: dict[str, list[Request]] = {}
+    for r in ticket_list.late_answer_candidates(session, numbers):
+        answered.setdefault(r.contract, []).append(r)
     caused: dict[int | None, CausedExtension] = {}
     periods: dict[str, ContractPeriod] = {}
     today = warsaw(now).date()
     for number, contract in contracts.items():
-        own = [r for r in requests if r.contract == number]
-        caused.update(extensions_caused(contract, cal, own))
-        period = effective_period(contract, cal, own)
+        own = extensions_caused(contract, cal, answered.get(number, []))
+        caused.update(own)
+        late = [r for r in answered.get(number, []) if r.id in own]
+        period = effective_period(contract, cal, late)
         periods[number] = ContractPeriod(
             number=number,
             paid_until=period.paid_until.isoformat(),

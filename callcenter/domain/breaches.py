@@ -11,11 +11,20 @@ clause 6's (`contracts.extensions_caused`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
-from callcenter.domain.calendar import Calendar
+from callcenter.domain.calendar import SOONEST_DUE, Calendar
 from callcenter.domain.contracts import Request
+
+__all__ = [
+    "SOONEST_DUE",
+    "CallbackStanding",
+    "TicketDue",
+    "TicketStanding",
+    "is_breached",
+    "ticket_due",
+]
 
 
 class TicketStanding(StrEnum):
@@ -57,10 +66,3 @@ def ticket_due(request: Request, calendar: Calendar, now: datetime) -> TicketDue
         answered=request.answered_at is not None,
         breached=is_breached(due_at, request.answered_at, now),
     )
-
-
-# No request is due sooner than this after it arrives: received in working time just before
-# closing, it is due at the next working day's closing, 24 hours later less an hour when the
-# clocks go forward; received later, it counts later. A store may use it to narrow the
-# tickets that can be open past their due time before the rules judge each one.
-SOONEST_DUE = timedelta(hours=23)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from callcenter.domain.calendar import Calendar
+from callcenter.domain.calendar import SOONEST_DUE, Calendar
 from callcenter.domain.terms import Billing, Plan, Product, Reason, TicketKind
 
 DEFAULT_DAILY_UNITS = 2
@@ -87,8 +87,8 @@ class EffectivePeriod:
 
 def delay_days(request: Request, calendar: Calendar) -> int:
     """Started days of delay of an answer after its due time (0 if on time or unanswered)."""
-    if request.answered_at is None:
-        return 0
+    if request.answered_at is None or request.answered_at - request.received_at <= SOONEST_DUE:
+        return 0  # answered before any request can be due (without asking the calendar)
     late = request.answered_at - calendar.due(request.received_at)
     if late <= timedelta(0):
         return 0

@@ -10,15 +10,17 @@ the service's rules judge each ticket.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import CursorResult, Interval, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from callcenter.domain.breaches import SOONEST_DUE, TicketStanding
+from callcenter.domain.contracts import Request
 from callcenter.domain.terms import TicketKind
 from callcenter.store.models import ContractRow, TicketRow
 from callcenter.store.repositories import _audit, changed
@@ -68,7 +70,7 @@ class Keyset:
         return cls(moment, int(ident))
 
 
-def _conditions(f: TicketFilter, now: datetime) -> list[ColumnElement[bool]]:
+def _conditions(f: TicketFilter, now: datetime, dialect: str) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = [TicketRow.status != DRAFT]
     if f.contract is not None:
         found.append(
@@ -86,12 +88,24 @@ def _conditions(f: TicketFilter, now: datetime) -> list[ColumnElement[bool]]:
     elif f.standing is TicketStanding.ANSWERED:
         found.append(TicketRow.answered_at.is_not(None))
     elif f.standing is TicketStanding.BREACHED:
-        # Narrowed only: an open ticket cannot be past due sooner than SOONEST_DUE after
-        # it came; an answered one is judged by the rules (its due time is not stored).
+        # Narrowed only (the due time is not stored): no ticket is due sooner than
+        # SOONEST_DUE after it came; the rules judge each one left.
         found.append(
-            or_(TicketRow.answered_at.is_not(None), TicketRow.received_at < now - SOONEST_DUE)
+            or_(
+                and_(TicketRow.answered_at.is_(None), TicketRow.received_at < now - SOONEST_DUE),
+                _answered_after_soonest_due(dialect),
+            )
         )
     return found
+
+
+def _answered_after_soonest_due(dialect: str) -> ColumnElement[bool]:
+    """Answered more than SOONEST_DUE after it came: the only answers that can be late.
+    The database compares the gap (SQLite keeps UTC text, hence julianday)."""
+    if dialect == "sqlite":
+        gap = func.julianday(TicketRow.answered_at) - func.julianday(TicketRow.received_at)
+        return gap > SOONEST_DUE / timedelta(days=1)
+    return TicketRow.answered_at > TicketRow.received_at + literal(SOONEST_DUE, Interval())
 
 
 def ticket_batch(
@@ -99,7 +113,8 @@ def ticket_batch(
 ) -> list[TicketView]:
     """Up to `count` tickets of the filter after the cursor, newest first (the breached
     filter only narrowed: the caller's rules judge each)."""
-    query = select(TicketRow, _HAS_SECRET).where(*_conditions(f, now))
+    dialect = session.get_bind().dialect.name
+    query = select(TicketRow, _HAS_SECRET).where(*_conditions(f, now, dialect))
     if after is not None:
         query = query.where(
             or_(
@@ -143,3 +158,32 @@ def audit_answer(session: Session, ticket_id: int, actor: str, now: datetime, de
     """The audit entry of a manager's answer: who, when, which ticket, what changed."""
     _audit(session, now, actor, "ticket.answer", f"ticket #{ticket_id}", detail)
     session.flush()
+
+
+def late_answer_candidates(session: Session, numbers: Sequence[str]) -> list[Request]:
+    """The requests of these contracts answered more than SOONEST_DUE after they came: the
+    only ones that can have been answered late (the rules judge each). A Core read of five
+    columns."""
+    if not numbers:
+        return []
+    late_enough = _answered_after_soonest_due(session.get_bind().dialect.name)
+    rows = session.execute(
+        select(
+            TicketRow.id, TicketRow.kind, TicketRow.received_at, TicketRow.answered_at,
+            ContractRow.number,
+        )
+        .join(ContractRow, ContractRow.id == TicketRow.contract_id)
+        .where(
+            ContractRow.number.in_(list(numbers)),
+            TicketRow.status != DRAFT,
+            TicketRow.answered_at.is_not(None),
+            late_enough,
+        )
+    )  # fmt: skip
+    return [
+        Request(
+            contract=r.number, kind=TicketKind(r.kind), received_at=r.received_at,
+            answered_at=r.answered_at, id=r.id,
+        )
+        for r in rows
+    ]  # fmt: skip
