@@ -126,3 +126,16 @@ def test_clause4_missing_data_and_clause9_by_clause_never_twice() -> None:
 def test_a_precise_answer_with_its_data_may_not_be_skipped() -> None:
     assert skip_reasons(TicketKind.ANSWER, ()) == ()
     assert skip_reasons(TicketKind.ACTION, (_f(FindingCode.OTHER_INSTALLATION, 5, False),)) == ()
+
+
+def test_clause3_one_calendar_asked_twice_the_same_day_before_and_after_closing() -> None:
+    # A calendar remembers due times by day and by "after closing": the same Tuesday gives
+    # Wednesday 16:00 before 16:00 and Thursday 16:00 after it, whichever is asked first.
+    cal = Calendar()
+    assert cal.due(at(TUESDAY, 16, 30)) == at(WEDNESDAY + timedelta(days=1), 16)
+    assert cal.due(at(TUESDAY, 7, 0)) == at(WEDNESDAY, 16)
+    assert cal.due(at(TUESDAY, 15, 59)) == at(WEDNESDAY, 16)
+    assert cal.due(at(TUESDAY, 23, 59)) == at(WEDNESDAY + timedelta(days=1), 16)
+    # A closure announced later is a new calendar: nothing remembered carries over.
+    closed = closures((WEDNESDAY, WEDNESDAY))
+    assert closed.due(at(TUESDAY, 10)) == at(WEDNESDAY + timedelta(days=1), 16)
