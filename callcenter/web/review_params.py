@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Annotated, TypeVar
+
+from fastapi import Path
 
 from callcenter.domain.breaches import CallbackStanding, TicketStanding
 from callcenter.domain.calendar import WARSAW
@@ -21,6 +23,11 @@ from callcenter.domain.tickets import CONTRACT_MAX
 from callcenter.review import PAGE_DEFAULT, PAGE_MAX
 from callcenter.store.callback_review import CallbackCursor, CallbackFilter
 from callcenter.store.ticket_list import Keyset, TicketFilter
+
+# A row id in a path: the store's ids are 32-bit integers; a larger number is no row of ours
+# (and would overflow the database's comparison), so it is refused as a bad parameter.
+ID_MAX = 2_147_483_647
+RowId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(2999, 12, 31)

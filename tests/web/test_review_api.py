@@ -196,6 +196,9 @@ def test_a_parameter_twice_an_inverted_range_a_bad_id(api: httpx.Client) -> None
     assert (inverted.status_code, inverted.json()["detail"][0]["field"]) == (422, "until")
     bad_id = api.post("/api/tickets/abc/answer")
     assert (bad_id.status_code, bad_id.json()["detail"][0]["field"]) == (422, "path.ticket_id")
+    for huge in ("99999999999999999999999", "-1", "2147483648"):
+        assert api.post(f"/api/tickets/{huge}/answer").status_code in (404, 422), huge
+        assert api.get(f"/tickets/{huge}").status_code in (404, 422), huge
 
 
 def test_a_page_names_the_refused_filter_in_polish(browser_like: httpx.Client) -> None:

@@ -21,7 +21,7 @@ from callcenter.services import ContractReport
 from callcenter.ticket_messages import finding_json
 from callcenter.web.api.tickets import ticket_json
 from callcenter.web.deps import CurrentManager, SessionDep, manager, now
-from callcenter.web.review_params import callback_query, ticket_query
+from callcenter.web.review_params import RowId, callback_query, ticket_query
 
 router = APIRouter(prefix="/api", tags=["review"], dependencies=[Depends(manager)])
 
@@ -120,7 +120,7 @@ def tickets(request: Request, session: SessionDep) -> dict[str, Any]:
 
 
 @router.post("/tickets/{ticket_id}/answer")
-def answer(ticket_id: int, session: SessionDep, user: CurrentManager) -> dict[str, Any]:
+def answer(ticket_id: RowId, session: SessionDep, user: CurrentManager) -> dict[str, Any]:
     """Mark the ticket answered now (once: 409 when it was answered before). The answer
     carries the ticket and its contract before and after (effective end, allowance)."""
     done = review.answer_ticket(session, ticket_id, user.username, now())

@@ -20,7 +20,13 @@ from callcenter.store.tickets import TicketConflictError
 from callcenter.web import words
 from callcenter.web.api.review import callback_item_json, ticket_item_json
 from callcenter.web.deps import CurrentManager, SessionDep, manager, now
-from callcenter.web.review_params import ParamError, callback_query, form_values, ticket_query
+from callcenter.web.review_params import (
+    ParamError,
+    RowId,
+    callback_query,
+    form_values,
+    ticket_query,
+)
 from callcenter.web.templating import page
 
 router = APIRouter(dependencies=[Depends(manager)], include_in_schema=False)
@@ -84,7 +90,7 @@ def tickets_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket_page(request: Request, ticket_id: int, session: SessionDep) -> HTMLResponse:
+def ticket_page(request: Request, ticket_id: RowId, session: SessionDep) -> HTMLResponse:
     try:
         item = review.ticket_item(session, ticket_id, now())
     except NotFoundError:
@@ -113,7 +119,7 @@ def _safe_back(back: str) -> str:
 @router.post("/tickets/{ticket_id}/answer")
 def answer(
     request: Request,
-    ticket_id: int,
+    ticket_id: RowId,
     session: SessionDep,
     user: CurrentManager,
     back: Annotated[str, Form(max_length=2000)] = "/tickets",
