@@ -174,18 +174,16 @@ def extensions_caused(
     Answers are taken in the order they were given; each one's end before is the effective
     end with the earlier late answers only. An extension may push the end into a closure,
     whose days then count too: `end_after - end_before` can exceed `days`."""
-    late = sorted(
-        (
-            (r.answered_at, r.id if r.id is not None else -1, r)
-            for r in requests
-            if r.contract == contract.number and r.answered_at is not None
-        ),
-        key=lambda item: (item[0], item[1]),
-    )
+    answered = [
+        (r.answered_at, r)
+        for r in requests
+        if r.contract == contract.number and r.answered_at is not None
+    ]
+    answered.sort(key=lambda pair: (pair[0], pair[1].id or 0))
     caused: dict[int | None, CausedExtension] = {}
     total = 0
     end, _ = _extended_end(contract, calendar, total)
-    for _, _, request in late:
+    for _, request in answered:
         days = delay_days(request, calendar)
         if not days:
             continue
