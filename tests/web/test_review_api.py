@@ -199,6 +199,8 @@ def test_a_parameter_twice_an_inverted_range_a_bad_id(api: httpx.Client) -> None
     for huge in ("99999999999999999999999", "-1", "2147483648"):
         assert api.post(f"/api/tickets/{huge}/answer").status_code in (404, 422), huge
         assert api.get(f"/tickets/{huge}").status_code in (404, 422), huge
+        assert api.get(f"/api/tickets/{huge}").status_code in (404, 422), huge
+        assert api.post(f"/api/tickets/{huge}/reveal").status_code in (404, 422), huge
 
 
 def test_a_page_names_the_refused_filter_in_polish(browser_like: httpx.Client) -> None:
