@@ -26,6 +26,11 @@ OPENS = time(8, 0)
 CLOSES = time(16, 0)
 # A calendar whose every day for ten years is closed is bad data, not a reason to loop forever.
 _SEARCH_LIMIT_DAYS = 3660
+# No request is due sooner than this after it arrives (`Calendar.due`): received in working
+# time just before closing, it is due at the next working day's closing, 24 hours later less
+# an hour when the clocks go forward; received later, it counts later. An answer given
+# within it is never late; a store may use it to narrow the requests that can be.
+SOONEST_DUE = timedelta(hours=23)
 
 
 @dataclass(frozen=True)
@@ -148,4 +153,16 @@ class Calendar:
 
     def due(self, received: datetime) -> datetime:
         """When a request must be answered: end of the next working day after it counts."""
-        return at_closing(self.next_working_day(self.received_on(received)))
+        local = warsaw(received)
+        # The day it counts on depends only on its date and whether it came after closing.
+        key = (local.date(), local.time() >= CLOSES)
+        found = self._due_memo.get(key)
+        if found is None:
+            found = at_closing(self.next_working_day(self.received_on(received)))
+            self._due_memo[key] = found
+        return found
+
+    @cached_property
+    def _due_memo(self) -> dict[tuple[date, bool], datetime]:
+        """Due times already worked out by this calendar (a long list asks for many)."""
+        return {}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from callcenter.domain.calendar import Calendar
+from callcenter.domain.calendar import SOONEST_DUE, Calendar
 from callcenter.domain.terms import Billing, Plan, Product, Reason, TicketKind
 
 DEFAULT_DAILY_UNITS = 2
@@ -87,8 +87,8 @@ class EffectivePeriod:
 
 def delay_days(request: Request, calendar: Calendar) -> int:
     """Started days of delay of an answer after its due time (0 if on time or unanswered)."""
-    if request.answered_at is None:
-        return 0
+    if request.answered_at is None or request.answered_at - request.received_at <= SOONEST_DUE:
+        return 0  # answered before any request can be due (without asking the calendar)
     late = request.answered_at - calendar.due(request.received_at)
     if late <= timedelta(0):
         return 0
@@ -114,16 +114,7 @@ def effective_period(
                 )
             )
     delay_total = sum(e.days for e in delays)
-
-    closure_days: dict[date, int] = {}
-    end = contract.paid_until + timedelta(days=delay_total)
-    while True:
-        counted = _closure_days_within(calendar, contract.paid_from, end)
-        new_end = contract.paid_until + timedelta(days=delay_total + len(counted))
-        if new_end == end:
-            closure_days = counted
-            break
-        end = new_end
+    end, closure_days = _extended_end(contract, calendar, delay_total)
 
     per_closure: dict[int, list[date]] = {}
     for day, index in closure_days.items():
@@ -147,6 +138,60 @@ def effective_period(
         effective_until=end,
         extensions=tuple(closure_extensions + delays),
     )
+
+
+def _extended_end(
+    contract: Contract, calendar: Calendar, delay_total: int
+) -> tuple[date, dict[date, int]]:
+    """The effective end after `delay_total` days of delay and every closure day within the
+    period so extended (the fixed point), with those closure days."""
+    end = contract.paid_until + timedelta(days=delay_total)
+    while True:
+        counted = _closure_days_within(calendar, contract.paid_from, end)
+        new_end = contract.paid_until + timedelta(days=delay_total + len(counted))
+        if new_end == end:
+            return end, counted
+        end = new_end
+
+
+@dataclass(frozen=True)
+class CausedExtension:
+    """What one late answer did to the paid period (clause 6): `days` of delay added, and
+    the effective end just before and just after it (the answers before it counted, in the
+    order they were given; closures as the calendar has them now)."""
+
+    ticket_id: int | None
+    days: int
+    end_before: date
+    end_after: date
+
+
+def extensions_caused(
+    contract: Contract, calendar: Calendar, requests: Iterable[Request]
+) -> dict[int | None, CausedExtension]:
+    """Each late answer of `contract`'s requests (by ticket id) with the extension it caused.
+
+    Answers are taken in the order they were given; each one's end before is the effective
+    end with the earlier late answers only. An extension may push the end into a closure,
+    whose days then count too: `end_after - end_before` can exceed `days`."""
+    answered = [
+        (r.answered_at, r)
+        for r in requests
+        if r.contract == contract.number and r.answered_at is not None
+    ]
+    answered.sort(key=lambda pair: (pair[0], pair[1].id or 0))
+    caused: dict[int | None, CausedExtension] = {}
+    total = 0
+    end, _ = _extended_end(contract, calendar, total)
+    for _, request in answered:
+        days = delay_days(request, calendar)
+        if not days:
+            continue
+        total += days
+        after, _ = _extended_end(contract, calendar, total)
+        caused[request.id] = CausedExtension(request.id, days, end, after)
+        end = after
+    return caused
 
 
 def _closure_days_within(calendar: Calendar, first: date, last: date) -> dict[date, int]:

@@ -18,6 +18,7 @@ the customer said, flagged, and a manager sees why it may be skipped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -248,6 +249,25 @@ def _access_findings(form: TicketForm) -> list[Finding]:
 
 def may_be_skipped(findings: list[Finding]) -> bool:
     return any(f.may_skip for f in findings)
+
+
+# The kinds that may be skipped whatever else the request carries (clauses 8 and 9).
+_SKIPPABLE_KINDS = {
+    TicketKind.GENERAL: (FindingCode.GENERAL_QUESTION, 8),
+    TicketKind.MODIFICATION: (FindingCode.MODIFICATION, 9),
+}
+
+
+def skip_reasons(kind: TicketKind, findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Why a saved request may be skipped: its findings that allow it (clause 4 missing
+    data, 7 over the allowance, 8 general, 9 modification), by clause, form order within
+    one. A `general` or `modification` request says so even when it was saved without its
+    checks (a ticket logged from the command line keeps no findings)."""
+    found = [f for f in findings if f.may_skip]
+    by_kind = _SKIPPABLE_KINDS.get(kind)
+    if by_kind is not None and all(f.code is not by_kind[0] for f in found):
+        found.append(_finding(by_kind[0], by_kind[1], "kind"))
+    return tuple(sorted(found, key=lambda f: f.clause))
 
 
 def too_long(form: TicketForm) -> list[tuple[str, int]]:

@@ -101,7 +101,11 @@ class ConsolidationRow(Base):
 
 class TicketRow(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_contract_received", "contract_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_tickets_contract_received", "contract_id", "received_at"),
+        # The manager's list, newest first by keyset (store/ticket_list.py; migration 0014).
+        Index("ix_tickets_received_id", "received_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     # A draft (opened for the operator by an answered call) may not know its contract or kind
     # yet, and does not count against the allowance until it is completed.

@@ -27,7 +27,7 @@ from callcenter.pbx.pops import PopHub
 from callcenter.store import db
 from callcenter.web import ws
 from callcenter.web.api import audit as audit_api
-from callcenter.web.api import callbacks, calls, tickets, token, users
+from callcenter.web.api import callbacks, calls, review, tickets, token, users
 from callcenter.web.api import contracts as contracts_api
 from callcenter.web.api import pops as pops_api
 from callcenter.web.api import terms as terms_api
@@ -38,6 +38,7 @@ from callcenter.web.limits import UploadLimit
 from callcenter.web.pages import audit as audit_page
 from callcenter.web.pages import contracts as contracts_page
 from callcenter.web.pages import login, operator
+from callcenter.web.pages import review as review_pages
 from callcenter.web.pages import terms as terms_page
 from callcenter.web.pages import users as users_page
 from callcenter.web.templating import page
@@ -52,6 +53,7 @@ ROUTERS = [
     tickets.router,
     tickets.read_router,
     calls.router,
+    review.router,  # before callbacks: its /api/callbacks/all is not a callback's id
     callbacks.router,
     login.router,
     login.logout_router,
@@ -63,6 +65,7 @@ ROUTERS = [
     contracts_page.router,
     terms_page.router,
     audit_page.router,
+    review_pages.router,
     ws.router,
 ]
 

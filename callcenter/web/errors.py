@@ -1,10 +1,12 @@
 """The desk's errors as JSON answers: one line that says what is wrong, never a value that
 was sent (it may be a password), never a traceback.
 
-    422 a field of the ticket form  {"detail": [{"field": "kind", "msg": "..."}]}
+    422 a field of the ticket form, a list's query parameter
+        {"detail": [{"field": "kind", "msg": "..."}]}
     404 no such ticket, call, callback
-    409 the call's ticket is saved already; the access data cannot be decrypted (the key
-        file is not the one it was sealed with) or was altered; a callback done or under way
+    409 the call's ticket is saved already; a ticket answered already; the access data
+        cannot be decrypted (the key file is not the one it was sealed with) or was
+        altered; a callback done or under way
     502 Asterisk refused the call-back's Originate
     503 no AMI connection in this process (`callcenter web` alone)
 """
@@ -24,6 +26,7 @@ from callcenter.store.callbacks import CallbackError
 from callcenter.store.repositories import NotFoundError
 from callcenter.store.tickets import TicketConflictError
 from callcenter.web.dialer import DialerUnavailableError
+from callcenter.web.review_params import ParamError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,10 @@ def api_errors(app: FastAPI) -> None:
 
     @app.exception_handler(AdminInputError)
     async def bad_admin_field(_: Request, exc: AdminInputError) -> Response:
+        return JSONResponse({"detail": [{"field": exc.field, "msg": exc.message}]}, 422)
+
+    @app.exception_handler(ParamError)
+    async def bad_param(_: Request, exc: ParamError) -> Response:
         return JSONResponse({"detail": [{"field": exc.field, "msg": exc.message}]}, 422)
 
     @app.exception_handler(NotFoundError)

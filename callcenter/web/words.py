@@ -65,6 +65,31 @@ ATTEMPT_RESULTS = {
 }
 
 
+# The manager's lists (domain/breaches.py): a ticket's and a callback's state.
+TICKET_STATES = {"open": "otwarte", "answered": "odpowiedziane", "breached": "po terminie"}
+CALLBACK_STATES = {"open": "do oddzwonienia", "done": "zamknięte", "breached": "po terminie"}
+
+# A callback attempt's result as the manager reads it (the operator's wording says "your").
+ATTEMPT_OUTCOMES = {
+    "reached": "klient odebrał",
+    "no_answer": "klient nie odebrał",
+    "busy": "u klienta zajęte",
+    "unreachable": "numer klienta nieosiągalny",
+    "operator_no_answer": "operator nie odebrał (klient nie był wybierany)",
+    "failed": "centrala nie zestawiła połączenia",
+}
+
+# A call's outcome in the call log (domain/calls.Outcome), as a manager reads it.
+OUTCOMES = {
+    "answered": "odebrane",
+    "abandoned": "porzucone w kolejce",
+    "unanswered": "nieodebrane (limit czasu kolejki)",
+    "rejected": "odrzucone",
+    "failed": "nieudane",
+    "callback_requested": "prośba o oddzwonienie",
+}
+
+
 def all_words() -> dict[str, dict[str, str]]:
     """Everything the pop script shows, handed to it as JSON in the page."""
     return {
@@ -109,7 +134,7 @@ AUDIT_ACTIONS = {
     "consolidation.grant": "konsolidacja przyznana",
     "ticket.add": "zgłoszenie dodane",
     "ticket.complete": "zgłoszenie zapisane",
-    "ticket.answered": "zgłoszenie oznaczone jako odpowiedziane",
+    "ticket.answer": "zgłoszenie oznaczone jako odpowiedziane",
     "ticket.reveal": "dane dostępowe odsłonięte",
     "user.add": "konto dodane",
     "user.disable": "konto wyłączone",
@@ -149,6 +174,9 @@ AUDIT_FIELDS = {
     "role": "rola",
     "endpoint": "telefon",
     "disabled_at": "wyłączone",
+    "effective_until": "obowiązuje do",
+    "active": "aktywna",
+    "used": "wykorzystano (jedn.)",
 }
 
 # Codes among an audit entry's values, by field, as a manager reads them.

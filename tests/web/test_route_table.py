@@ -240,3 +240,42 @@ def test_the_admin_routes_are_managers_only_and_none_changes_the_audit_log() -> 
         assert found[key] == {Role.MANAGER}, key
     audit_routes = {key for key in found if "audit" in key[1]}
     assert audit_routes == {("GET", "/audit"), ("GET", "/api/audit")}  # read only
+
+
+# The manager's review (issue 12, item 2): tickets and callbacks with their due times and
+# breaches, and the one-click answer, are a manager's work; an operator gets 403.
+REVIEW_ROUTES = {
+    ("GET", "/api/tickets"): {Role.MANAGER},
+    ("POST", "/api/tickets/{ticket_id}/answer"): {Role.MANAGER},
+    ("GET", "/api/callbacks/all"): {Role.MANAGER},
+    ("GET", "/tickets"): {Role.MANAGER},
+    ("GET", "/tickets/{ticket_id}"): {Role.MANAGER},
+    ("POST", "/tickets/{ticket_id}/answer"): {Role.MANAGER},
+    ("GET", "/callbacks"): {Role.MANAGER},
+}
+
+
+def test_the_review_routes_carry_the_roles_they_should() -> None:
+    app = create_app(Settings(database_url="sqlite://"), PopHub())
+    found = {
+        (method, route.path): allowed_roles(route)
+        for route in walk(app.routes)
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+    for key, roles in REVIEW_ROUTES.items():
+        assert key in found, f"{key} is not a route"
+        assert found[key] == frozenset(roles), key
+
+
+def test_the_managers_callback_list_is_not_taken_for_a_callbacks_id(
+    live_server: LiveServer, logins: Callable[[Identity], dict[str, str]]
+) -> None:
+    """`/api/callbacks/all` beside the operator's `/api/callbacks/{callback_id}`: the
+    manager's route comes first, so a manager gets the list, an operator 403."""
+    with live_server.client(follow_redirects=False) as http:
+        for kind in (accounts.COOKIE, accounts.BEARER):
+            boss = http.get("/api/callbacks/all", headers=logins(Identity("m", Role.MANAGER, kind)))
+            assert boss.status_code == 200 and "callbacks" in boss.json()
+            op = http.get("/api/callbacks/all", headers=logins(Identity("o", Role.OPERATOR, kind)))
+            assert op.status_code == 403

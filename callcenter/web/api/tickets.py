@@ -34,6 +34,7 @@ from callcenter.web.deps import (
     now,
     operator,
 )
+from callcenter.web.review_params import RowId
 
 router = APIRouter(prefix="/api", tags=["tickets"], dependencies=[Depends(operator)])
 read_router = APIRouter(prefix="/api", tags=["tickets"], dependencies=[Depends(any_user)])
@@ -123,13 +124,13 @@ def save(
 
 
 @read_router.get("/tickets/{ticket_id}")
-def one(ticket_id: int, session: SessionDep) -> dict[str, Any]:
+def one(ticket_id: RowId, session: SessionDep) -> dict[str, Any]:
     return ticket_json(store.ticket(session, ticket_id))
 
 
 @read_router.post("/tickets/{ticket_id}/reveal")
 def reveal(
-    ticket_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    ticket_id: RowId, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> dict[str, Any]:
     """The ticket's access data, shown on purpose: the audit log records who, when, which."""
     key = load_key(settings.secret_key_file, create=False)

@@ -15,3 +15,14 @@ def test_every_code_the_screen_shows_has_its_polish_words() -> None:
     assert set(words.KINDS) == {k.value for k in TicketKind}
     assert set(words.EXTENSION_CAUSES) == {c.value for c in ExtensionCause}
     assert set(words.POP_STATES) == {k.value for k in PopKind}
+
+
+def test_the_managers_review_names_every_state_outcome_and_attempt_result_in_polish() -> None:
+    from callcenter.domain.breaches import CallbackStanding, TicketStanding
+    from callcenter.domain.call_values import Outcome
+    from callcenter.domain.callbacks import AttemptResult
+
+    assert set(words.TICKET_STATES) == {s.value for s in TicketStanding}
+    assert set(words.CALLBACK_STATES) == {s.value for s in CallbackStanding}
+    assert set(words.OUTCOMES) == {o.value for o in Outcome}
+    assert set(words.ATTEMPT_OUTCOMES) == {r.value for r in AttemptResult}
