@@ -24,15 +24,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callcenter.config import Settings
 from callcenter.pbx.pops import PopHub
+from callcenter.pbx.wallboard import LiveBoard
 from callcenter.store import db
 from callcenter.web import ws
 from callcenter.web.api import callbacks, calls, tickets, token, users
 from callcenter.web.api import pops as pops_api
+from callcenter.web.api import wallboard as wallboard_api
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
 from callcenter.web.dialer import Dialer
 from callcenter.web.errors import api_errors
 from callcenter.web.pages import login, operator
 from callcenter.web.pages import users as users_page
+from callcenter.web.pages import wallboard as wallboard_page
 from callcenter.web.templating import page
 from callcenter.web.throttle import LoginThrottle
 
@@ -50,6 +53,8 @@ ROUTERS = [
     login.logout_router,
     operator.router,
     users_page.router,
+    wallboard_api.router,
+    wallboard_page.router,
     ws.router,
 ]
 
@@ -70,9 +75,11 @@ def create_app(
     sessions: sessionmaker[Session] | None = None,
     throttle: LoginThrottle | None = None,
     dialer: Dialer | None = None,
+    board: LiveBoard | None = None,
 ) -> FastAPI:
     """The app; `sessions` defaults to an engine on `settings.database_url`; `dialer` is the
-    process's AMI connection for callbacks (none: the call-back action answers 503)."""
+    process's AMI connection for callbacks (none: the call-back action answers 503); `board`
+    the live wallboard of the process's listener (none: the wallboard shows counters only)."""
     app = FastAPI(
         title="callcenter",
         summary="Contract-aware support line: the operators' and managers' API",
@@ -84,6 +91,7 @@ def create_app(
     app.state.sessions = sessions or db.sessions(db.make_engine(settings.database_url))
     app.state.throttle = throttle or LoginThrottle()
     app.state.dialer = dialer or Dialer()
+    app.state.board = board
 
     for router in ROUTERS:
         app.include_router(router)
