@@ -197,3 +197,23 @@ def test_the_desk_routes_carry_the_roles_they_should() -> None:
     for key, roles in DESK_ROUTES.items():
         assert key in found, f"{key} is not a route"
         assert found[key] == roles, key
+
+
+# The manager's console (issue 12, the live wallboard): managers only.
+WALLBOARD_ROUTES = {
+    ("GET", "/wallboard"): {Role.MANAGER},
+    ("GET", "/api/wallboard"): {Role.MANAGER},
+}
+
+
+def test_the_wallboard_routes_are_the_managers() -> None:
+    app = create_app(Settings(database_url="sqlite://"), PopHub())
+    found = {
+        (method, route.path): allowed_roles(route)
+        for route in walk(app.routes)
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    for key, roles in WALLBOARD_ROUTES.items():
+        assert key in found, f"{key} is not a route"
+        assert found[key] == roles, key
