@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from web_support import Account, LiveServer, bearer
+from web_support import Account, LiveServer, bearer, login_in_browser, screenshot
 from websockets.sync.client import ClientConnection, connect
 
 from callcenter.config import Settings
@@ -192,3 +192,60 @@ def test_an_operators_socket_never_carries_the_board(
         board_server.publish({"kind": "ringing", "endpoint": "op1", "linkedid": "marker"})
         got = json.loads(sock.recv(timeout=10))
         assert got["linkedid"] == "marker", got  # no wallboard message came before it
+
+
+def test_the_wall_in_chromium_paused_unreachable_and_hostile_text(
+    board_server: BoardServer, make_user: Callable[..., Account], browser_page: Any
+) -> None:
+    """Every state drawn (colour by state), text from outside written as text, a long
+    queue without overlaps, and the wall saying the AMI link is down."""
+    page = browser_page
+    boss = make_user("boss", "manager")
+    hostile = '<img src=x onerror="document.body.dataset.pwned=1">'
+    board_server.feed(member("op1", 1, "QueueMemberAdded"))
+    board_server.feed(member("op2", 1, "QueueMemberAdded", Paused="1", PausedReason=hostile))
+    board_server.feed(member("op3", 5, "QueueMemberAdded"))
+    board_server.feed(member("op4", 6, "QueueMemberAdded"))
+    board_server.feed(member("op5-z-bardzo-dluga-nazwa-telefonu", 2, "QueueMemberAdded"))
+    for n in range(1, 9):
+        board_server.feed({"Event": "QueueCallerJoin", "Queue": "support", "Uniqueid": f"70.{n}",
+                           "CallerIDNum": f"+4860100000{n}", "Position": str(n),
+                           "CallerIDName": hostile if n == 1 else f"Klient {n}"})  # fmt: skip
+    login_in_browser(page, board_server, boss)
+    page.goto(board_server.url + "/wallboard")
+    page.wait_for_selector('#wall-link[data-state="closed"]')  # no AMI behind this server
+    assert "Brak połączenia z centralą" in page.locator("#wall-link").inner_text()
+    page.wait_for_selector(".wait >> nth=7")
+    for name, state, label in [
+        ("op1", "free", "Wolny"),
+        ("op2", "paused", "Przerwa"),
+        ("op3", "unreachable", "Niedostępny"),
+        ("op4", "ringing", "Dzwoni"),
+        ("op5-z-bardzo-dluga-nazwa-telefonu", "talking", "Rozmawia"),
+    ]:
+        card = page.locator(f'.op[data-name="{name}"]')
+        assert card.get_attribute("data-state") == state, name
+        assert card.locator('[data-f="state"]').inner_text() == label
+    assert page.locator('.op[data-name="op2"] [data-f="pause"]').inner_text() == hostile
+    assert page.locator(".wait").first.locator('[data-f="caller_name"]').inner_text() == hostile
+    assert page.locator("#c-waiting").inner_text() == "8"
+    # a change over the socket (its pictures carry no counters until the board has read
+    # them): the counters read with the snapshot stay
+    board_server.feed({"Event": "QueueCallerAbandon", "Queue": "support", "Uniqueid": "70.8"})
+    page.wait_for_selector("#c-waiting:text-is('7')")
+    assert page.locator("#c-offered").inner_text() == "0"
+    assert page.evaluate("document.body.dataset.pwned") is None
+    assert page.locator("img").count() == 0
+    # nothing drawn over anything else: the cards of the wall do not overlap
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('.count, .op, .wait')].map(e => {
+               const r = e.getBoundingClientRect();
+               return [r.left, r.top, r.right, r.bottom, e.scrollWidth <= e.clientWidth + 1];
+           })"""
+    )
+    for i, a in enumerate(boxes):
+        assert a[4], f"box {i} overflows its width"
+        for b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (a, b)
+    screenshot(page, "wallboard-states")

@@ -12,6 +12,7 @@
   const opTemplate = $("operator-template");
   const waitTemplate = $("waiting-template");
   let current = null;       // the picture shown
+  let counts = null;        // today's counters shown (a picture without them keeps these)
   let receivedAt = 0;       // performance.now() when it came
   let version = -1;         // its version (reset on every new socket: a restarted server counts anew)
 
@@ -59,8 +60,8 @@
     set("c-unanswered", counts.unanswered);
     set("c-rejected", counts.rejected);
     set("c-sl", counts.service_level === null ? null : Math.round(counts.service_level * 100) + "%");
-    $("c-sl-note").textContent = "(odebrane w " + counts.service_level_target_s + " s: " +
-      counts.answered_in_target + " z " + counts.queued_over + ")";
+    $("c-sl-note").textContent = "odebrane w " + counts.service_level_target_s + " s: " +
+      counts.answered_in_target + " z " + counts.queued_over;
   }
 
   function showOperators(list) {
@@ -120,7 +121,8 @@
     version = picture.live ? picture.version : version;
     current = picture;
     receivedAt = performance.now();
-    showCounts(picture.counts, picture);
+    counts = picture.counts || counts;
+    showCounts(counts, picture);
     showOperators(picture.operators);
     showWaiting(picture.waiting);
     document.body.dataset.wallVersion = String(picture.version);
