@@ -6,10 +6,11 @@ The listener hands every event to `feed` (a cheap test of the event's name first
 are not the board's), each connection change to `connection`, and calls `resync` after every
 login, in the AMI client's one consumer, so no event is folded while the board is rebuilt.
 After a change the board's message (`kind: wallboard`, the whole picture, with a `version`)
-goes to the hub's `WALLBOARD` key, which every manager's `/ws/pops` receives; changes close
-together go out as one message. The message is delivered in this process only (never through
-PostgreSQL's NOTIFY, whose payload is limited): the board lives where the listener runs, so
-`callcenter serve` shows it live, and `callcenter web` alone shows today's counters only.
+goes to the subscribers of the hub's `WALLBOARD` key (every manager's `/ws/pops`; not the
+subscribers of every pop); changes close together go out as one message. It is delivered in
+this process only (never through PostgreSQL's NOTIFY, whose payload is limited): the board
+lives where the listener runs, so `callcenter serve` shows it live, and `callcenter web`
+alone shows today's counters only.
 
 Today's counters come from the call log: recounted a moment after the listener has written
 calls (`calls_written`), after a login, and at midnight (Warsaw), read in a thread.
@@ -84,14 +85,17 @@ class LiveBoard:
         connection was down is right again), and the counters read again."""
         try:
             answer = await client.action({"Action": "QueueStatus"})
+            if not answer.ok:
+                log.error("wallboard: QueueStatus refused %s", answer.response.describe())
+                return
+            at = self.clock()
+            self.board = rebuild(self.board, [frame.as_dict() for frame in answer.items], at)
         except AmiError as exc:
             log.error("wallboard: QueueStatus failed error=%r", exc)
             return
-        if not answer.ok:
-            log.error("wallboard: QueueStatus refused %s", answer.response.describe())
+        except Exception:  # the listener's own resync runs after this one: never stop it
+            log.exception("wallboard: rebuilding from QueueStatus failed")
             return
-        at = self.clock()
-        self.board = rebuild(self.board, [frame.as_dict() for frame in answer.items], at)
         self.rebuilds += 1
         log.info(
             "wallboard rebuilt from QueueStatus members=%d waiting=%d",
@@ -160,8 +164,8 @@ class LiveBoard:
 
     def _publish(self) -> None:
         self._publishing = None
-        if self.hub.wanted(WALLBOARD):
-            self.hub.deliver(self.message(self.clock()))
+        if self.hub.watching(WALLBOARD):
+            self.hub.send_to(WALLBOARD, self.message(self.clock()))
 
     def close(self) -> None:
         for handle in (self._publishing, self._midnight):

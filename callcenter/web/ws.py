@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from callcenter import accounts
 from callcenter.domain.accounts import Role
 from callcenter.pbx.pops import ALL, PopHub
-from callcenter.pbx.wallboard import LiveBoard
+from callcenter.pbx.wallboard import WALLBOARD, LiveBoard
 from callcenter.store import db
 from callcenter.store.users import WebSession
 from callcenter.web.deps import SESSION_COOKIE, bearer_token, now
@@ -84,14 +84,14 @@ async def pops(socket: WebSocket) -> None:
     endpoint = user.endpoint if user.role is Role.OPERATOR else None
     hub: PopHub = socket.app.state.hub
     log.info("screen open user=%s endpoint=%s", user.username, endpoint or ALL)
+    board: LiveBoard | None = socket.app.state.board if endpoint is None else None
     # Subscribed before the replay is read: a pop published meanwhile is not lost (it may
-    # come twice; the screen keys pops by call).
-    async with hub.subscribe(endpoint or ALL) as queue:
+    # come twice; the screen keys pops by call). A manager's also gets the wallboard's.
+    async with hub.subscribe(endpoint or ALL, *([WALLBOARD] if board else [])) as queue:
         try:
             for pop in await run_in_threadpool(_replay, socket, endpoint):
                 await socket.send_json({**pop, "replay": True})
-            board: LiveBoard | None = socket.app.state.board
-            if endpoint is None and board is not None:  # a manager: the wallboard as it is
+            if board is not None:  # the wallboard as it is
                 await socket.send_json(board.message(now()))
             if await _forward(socket, queue, token or "", kind):
                 await socket.close(CLOSE_UNAUTHENTICATED, "login ended")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from callcenter.config import Settings
 from callcenter.domain.contract_csv import parse_contracts
-from callcenter.pbx.frames import ActionReply, ActionResult
+from callcenter.pbx.frames import ActionReply, ActionResult, Frame
 from callcenter.pbx.listener import Listener
 from callcenter.pbx.pops import ALL, PopHub
 from callcenter.pbx.recording import read_recording
@@ -86,6 +86,11 @@ class RecordedClient:
         self.reply: ActionResult | None = None
 
     async def action(self, fields: dict[str, str], timeout: float | None = None) -> ActionResult:
+        if fields == {"Action": "QueueStatus"}:  # the wallboard's (not in these recordings)
+            return ActionResult(
+                Frame.of(("Response", "Success"), ("EventList", "start")),
+                (Frame.of(("Event", "QueueStatusComplete"), ("EventList", "Complete")),),
+            )
         assert fields == {"Action": "CoreShowChannels"}, fields
         assert self.reply is not None, "resync asked before the recorded reply"
         return self.reply

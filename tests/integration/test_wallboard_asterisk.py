@@ -85,7 +85,7 @@ class Wall:
         self.listener = ThreadedListener(settings)
 
     def messages(self) -> list[Message]:
-        return [p for p in list(self.listener.pops) if p.get("kind") == "wallboard"]
+        return list(self.listener.wallboard)
 
     def shows(
         self, predicate: Callable[[Message], bool], what: str, timeout: float = 30
