@@ -12,8 +12,10 @@ this process only (never through PostgreSQL's NOTIFY, whose payload is limited):
 lives where the listener runs, so `callcenter serve` shows it live, and `callcenter web`
 alone shows today's counters only.
 
-Today's counters come from the call log: recounted a moment after the listener has written
-calls (`calls_written`), after a login, and at midnight (Warsaw), read in a thread.
+Today's counters come from the call log, read in a thread: a moment after the listener has
+written calls (`calls_written`), after a login and at midnight (Warsaw), while a wallboard is
+open; with none open they are only marked stale and read when one opens (`screen_opened`),
+so the listener does no counting for nobody.
 """
 
 from __future__ import annotations
@@ -105,8 +107,12 @@ class LiveBoard:
         self.calls_written()
 
     def calls_written(self) -> None:
-        """The call log changed: read today's counters again in a moment."""
+        """The call log changed: read today's counters again in a moment (while a wallboard
+        is open; else they are only marked stale, and read when one opens)."""
         if self.read_counts is None:
+            return
+        if not self.hub.watching(WALLBOARD):
+            self.counts = None
             return
         if self._recount is not None and not self._recount.done():
             self._recount_again = True
@@ -128,6 +134,11 @@ class LiveBoard:
                 self._at_midnight(now)
             if not self._recount_again:
                 return
+
+    def screen_opened(self) -> None:
+        """A wallboard subscribed: its counters are read now if they are stale."""
+        if self.counts is None:
+            self.calls_written()
 
     def _at_midnight(self, now: datetime) -> None:
         """Count again when the day changes (the counters start from nought)."""

@@ -91,8 +91,9 @@ async def pops(socket: WebSocket) -> None:
         try:
             for pop in await run_in_threadpool(_replay, socket, endpoint):
                 await socket.send_json({**pop, "replay": True})
-            if board is not None:  # the wallboard as it is
+            if board is not None:  # the wallboard as it is (its counters read if stale)
                 await socket.send_json(board.message(now()))
+                board.screen_opened()
             if await _forward(socket, queue, token or "", kind):
                 await socket.close(CLOSE_UNAUTHENTICATED, "login ended")
         except WebSocketDisconnect:

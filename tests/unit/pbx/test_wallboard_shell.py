@@ -92,3 +92,23 @@ async def test_changes_close_together_go_out_as_one_message_to_watchers_only() -
             got.append(wall.get_nowait())
     assert len(got) == 1 and len(got[0]["waiting"]) == 5
     board.close()
+
+
+async def test_with_no_wallboard_open_the_counters_are_not_read_until_one_opens() -> None:
+    reads: list[datetime] = []
+
+    def reader(now: datetime) -> Counts:
+        reads.append(now)
+        return counted(now)
+
+    hub = PopHub()
+    board = LiveBoard(hub, reader, clock=lambda: NOW)
+    board.counts = counted(NOW)
+    board.calls_written()  # nobody watches: stale, not read
+    await settle()
+    assert reads == [] and board.counts is None
+    async with hub.subscribe(WALLBOARD) as wall:
+        board.screen_opened()
+        message = await asyncio.wait_for(wall.get(), 2)
+        assert reads == [NOW] and message["counts"]["offered"] == 3
+    board.close()
