@@ -84,13 +84,15 @@ class RecordedClient:
 
     def __init__(self) -> None:
         self.reply: ActionResult | None = None
+        # The wallboard's QueueStatus answer (recordings made before it have none: empty)
+        self.queue_status = ActionResult(
+            Frame.of(("Response", "Success"), ("EventList", "start")),
+            (Frame.of(("Event", "QueueStatusComplete"), ("EventList", "Complete")),),
+        )
 
     async def action(self, fields: dict[str, str], timeout: float | None = None) -> ActionResult:
-        if fields == {"Action": "QueueStatus"}:  # the wallboard's (not in these recordings)
-            return ActionResult(
-                Frame.of(("Response", "Success"), ("EventList", "start")),
-                (Frame.of(("Event", "QueueStatusComplete"), ("EventList", "Complete")),),
-            )
+        if fields == {"Action": "QueueStatus"}:
+            return self.queue_status
         assert fields == {"Action": "CoreShowChannels"}, fields
         assert self.reply is not None, "resync asked before the recorded reply"
         return self.reply
@@ -130,6 +132,8 @@ async def _replay_file(path: Path, sessions: Any, settings: Settings, hub: PopHu
             action_id = frame.get("ActionID")
             if action_id:  # an action's answer: the AmiClient hands it to its caller
                 result = replies.setdefault(action_id, ActionReply()).add(frame)
+                if result is not None and _lists_queues(result):
+                    client.queue_status = result  # asked first, then CoreShowChannels
                 if result is not None and _lists_channels(result):
                     client.reply = result
                     await listener.resync()
@@ -138,6 +142,10 @@ async def _replay_file(path: Path, sessions: Any, settings: Settings, hub: PopHu
             await _pops_out(listener)
     finally:
         await listener.close()
+
+
+def _lists_queues(result: ActionResult) -> bool:
+    return any(e.event == "QueueStatusComplete" for e in result.events)
 
 
 def _lists_channels(result: ActionResult) -> bool:

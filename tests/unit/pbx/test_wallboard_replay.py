@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from callcenter.domain.wallboard import DEVICE_NOT_INUSE, Board, fold, rebuild, view
+from callcenter.pbx.frames import ActionReply
 from callcenter.pbx.recording import read_recording
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ami"
@@ -113,3 +114,47 @@ def test_across_a_restart_of_the_listener_the_rebuild_and_events_agree() -> None
     ]  # fmt: skip
     board, _ = replay("restarted.2", rebuild(board, answer, at))
     assert idle(board)
+
+
+def replay_with_login(name: str) -> tuple[Board, list[Step], int]:
+    """The recording as the listener takes it: the login's QueueStatus answer (frames with
+    its ActionID) rebuilds the board, every other event is folded. Also: the rebuilds."""
+    board, steps, rebuilds = Board(), [], 0
+    replies: dict[str, ActionReply] = {}
+    for frame in read_recording(FIXTURES / f"{name}.jsonl"):
+        at = frame.received_at
+        assert at is not None
+        if (action_id := frame.action_id) is not None:
+            result = replies.setdefault(action_id, ActionReply()).add(frame)
+            if result is not None and any(e.event == "QueueStatusComplete" for e in result.events):
+                board = rebuild(board, [f.as_dict() for f in result.items], at)
+                rebuilds += 1
+            continue
+        after = fold(board, frame.as_dict(), at)
+        if after is not board:
+            picture = view(after, at)
+            states = {o["name"]: o["state"] for o in picture["operators"]}
+            waits = [w["waited_s"] for w in picture["waiting"]]
+            callers = {o["name"]: o["caller"] for o in picture["operators"]}
+            steps.append((frame.event or "", states, waits, callers))
+        board = after
+    return board, steps, rebuilds
+
+
+def test_wallboard_recording_paused_unreachable_a_caller_waits_op1_answers() -> None:
+    """Recorded from Asterisk 22 (record_fixtures.py `wallboard`): the login's QueueStatus
+    (op1-op3 free), op9 added (its phone cannot be found), op3 paused for "obiad", a caller
+    waits while op1 and op2 ring, op1 answers after 3 s, op3 back, op9 removed."""
+    board, steps, rebuilds = replay_with_login("wallboard")
+    assert rebuilds == 1
+    assert states_of(steps, "op1") == ["free", "ringing", "talking", "free"]
+    assert states_of(steps, "op2") == ["free", "ringing", "free"]
+    assert states_of(steps, "op3") == ["free", "paused", "free"]
+    assert changes([len(waits) for _, _, waits, _ in steps]) == [0, 1, 0]
+    with_op9 = [states.get("op9") for _, states, _, _ in steps]
+    assert "unreachable" in with_op9 and with_op9[-1] is None  # added, then removed
+    paused = next(s for s in steps if s[0] == "QueueMemberPause")
+    assert paused[1]["op3"] == "paused"
+    waits = [waits[0] for _, _, waits, _ in steps if waits]
+    assert 2.5 < waits[-1] < 4.5  # op1 rang 3 s
+    assert idle(board) and set(m.name for m in board.members.values()) == {"op1", "op2", "op3"}
