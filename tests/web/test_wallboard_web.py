@@ -249,3 +249,18 @@ def test_the_wall_in_chromium_paused_unreachable_and_hostile_text(
             apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
             assert apart, (a, b)
     screenshot(page, "wallboard-states")
+
+
+def test_without_a_listener_the_snapshot_has_the_counters_only(
+    live_server: LiveServer, make_user: Callable[..., Account]
+) -> None:
+    """`callcenter web` alone: no live board in the process; today's counters still."""
+    boss = make_user("boss", "manager")
+    log_calls(live_server.settings.database_url, [ended("502.1", Outcome.ABANDONED, None)])
+    with live_server.client() as http:
+        got = http.get("/api/wallboard", headers={"Authorization": f"Bearer {bearer(http, boss)}"})
+    assert got.status_code == 200
+    body = got.json()
+    assert body["live"] is False and body["operators"] == [] and body["waiting"] == []
+    assert (body["counts"]["offered"], body["counts"]["abandoned"]) == (1, 1)
+    assert body["counts"]["waiting"] is None  # not known without the listener
