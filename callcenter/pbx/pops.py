@@ -2,7 +2,9 @@
 processes.
 
 A pop is a JSON-able dict with at least `kind`, `endpoint` and `linkedid`. Subscribers ask for
-one endpoint's pops (the operator whose phone rings), or for all of them (a manager's wall).
+one endpoint's pops (the operator whose phone rings), or for all of them (a manager's screen),
+and may ask for other keys' messages besides (`send_to`: the live wallboard's, in this
+process only).
 With PostgreSQL, `PgPopBridge` sends every pop through `NOTIFY callcenter_pops` and delivers
 what `LISTEN` receives to the local hub, so web workers and listeners in other processes see
 the same pops; without it, the hub delivers locally.
