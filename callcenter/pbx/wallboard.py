@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 WALLBOARD = "*wallboard"  # the hub's key for the board's messages (no endpoint has a "*")
 KIND = "wallboard"
 PUBLISH_DELAY = 0.1  # seconds: changes within it go out as one message
-RECOUNT_DELAY = 0.3  # seconds after a write before the counters are read again
+RECOUNT_DELAY = 1.0  # seconds after a write before the counters are read again (at most
+# one read a second while calls keep being written)
 
 CountReader = Callable[[datetime], Counts]
 
