@@ -202,6 +202,7 @@ def test_the_wall_in_chromium_paused_unreachable_and_hostile_text(
     page = browser_page
     boss = make_user("boss", "manager")
     hostile = '<img src=x onerror="document.body.dataset.pwned=1">'
+    log_calls(board_server.settings.database_url, [ended("503.1", Outcome.ANSWERED, 4.0)])
     board_server.feed(member("op1", 1, "QueueMemberAdded"))
     board_server.feed(member("op2", 1, "QueueMemberAdded", Paused="1", PausedReason=hostile))
     board_server.feed(member("op3", 5, "QueueMemberAdded"))
@@ -233,7 +234,8 @@ def test_the_wall_in_chromium_paused_unreachable_and_hostile_text(
     # them): the counters read with the snapshot stay
     board_server.feed({"Event": "QueueCallerAbandon", "Queue": "support", "Uniqueid": "70.8"})
     page.wait_for_selector("#c-waiting:text-is('7')")
-    assert page.locator("#c-offered").inner_text() == "0"
+    assert page.locator("#c-offered").inner_text() == "1"
+    assert page.locator("#c-sl").inner_text() == "100%"
     assert page.evaluate("document.body.dataset.pwned") is None
     assert page.locator("img").count() == 0
     # nothing drawn over anything else: the cards of the wall do not overlap
