@@ -43,8 +43,11 @@ async def run_parts(
 ) -> None:
     """Run the chosen parts until SIGINT/SIGTERM; a part that fails stops the others. The
     web app and the listener share one pop hub, and the web app places callbacks through the
-    listener's AMI client (a Dialer; empty without the listener)."""
+    listener's AMI client (a Dialer; empty without the listener) and shows its live wallboard."""
     from callcenter.pbx.listener import run_listener  # noqa: PLC0415
+    from callcenter.pbx.wallboard import LiveBoard  # noqa: PLC0415
+    from callcenter.store import db  # noqa: PLC0415
+    from callcenter.wallboard import count_reader  # noqa: PLC0415
     from callcenter.web.dialer import Dialer  # noqa: PLC0415
     from callcenter.web.server import run_web  # noqa: PLC0415
     from dialplan.main import run_agi  # noqa: PLC0415  (the AGI side loads on demand)
@@ -55,6 +58,10 @@ async def run_parts(
         loop.add_signal_handler(sig, stop.set)
     hub, bridge = pop_hub(settings)
     dialer = Dialer()  # the web's "call back" reaches the listener's AMI client through it
+    # The live wallboard: the listener's events feed it, the web app shows it (its counters
+    # are read with an engine of their own).
+    board_engine = db.make_engine(settings.database_url) if listen else None
+    board = LiveBoard(hub, count_reader(db.sessions(board_engine))) if board_engine else None
     jobs: list[Callable[[], Coroutine[Any, Any, object]]] = []
     if agi:
         jobs.append(lambda: run_agi(settings, stop))
@@ -70,10 +77,11 @@ async def run_parts(
                 record,
                 max_login_attempts=attempts,
                 on_ready=lambda live: dialer.attach(live.client),
+                board=board,
             )
         )
     if web:
-        jobs.append(lambda: run_web(settings, stop, hub, dialer=dialer))
+        jobs.append(lambda: run_web(settings, stop, hub, dialer=dialer, board=board))
     if bridge is not None:
         jobs.append(lambda: bridge.run(stop))
     tasks: list[asyncio.Task[object]] = [asyncio.create_task(job()) for job in jobs]
@@ -84,3 +92,5 @@ async def run_parts(
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if board_engine is not None:
+            board_engine.dispose()

@@ -42,6 +42,7 @@ from callcenter.pbx.ami import AmiClient, AmiError, ConnectionEvent
 from callcenter.pbx.frames import Frame
 from callcenter.pbx.popinfo import pop_payloads
 from callcenter.pbx.pops import PopHub
+from callcenter.pbx.wallboard import LiveBoard
 from callcenter.services import route_call
 from callcenter.store import call_log, db
 from callcenter.store.callbacks import save_outbound
@@ -53,10 +54,17 @@ READ_AHEAD_S = 1.0  # after a queue decision, when its pops' contract summary is
 
 
 class Listener:
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings, hub: PopHub) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        hub: PopHub,
+        board: LiveBoard | None = None,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.hub = hub
+        self.board = board if board is not None else LiveBoard(hub)  # the live wallboard
         self.tracker = Tracker()
         self.outbound = OutboundTracker()  # the callback attempts' originated calls
         self.writer: CallLogWriter[Call | OutboundCall] = CallLogWriter(
@@ -80,6 +88,7 @@ class Listener:
         self.events += 1
         event = frame.as_dict()
         received = frame.received_at or datetime.now(UTC)
+        self.board.feed(event, received)
         if self.outbound.claims(event):
             if (outbound := self.outbound.feed(event, received)) is not None:
                 self.mark(outbound)
@@ -197,6 +206,7 @@ class Listener:
 
     async def _write(self, batch: list[Call | OutboundCall]) -> None:
         await asyncio.get_running_loop().run_in_executor(self.db, self._write_batch, batch)
+        self.board.calls_written()
 
     def _write_batch(self, batch: list[Call | OutboundCall]) -> None:
         window = timedelta(minutes=self.settings.callback_window_min)
@@ -240,6 +250,7 @@ class Listener:
 
     async def on_state(self, event: ConnectionEvent) -> None:
         log.info("ami %s at=%s %s", event.state, event.at.isoformat(), event.detail)
+        self.board.connection(event)
 
     async def adopt_unfinished(self) -> None:
         """At start: follow the calls an earlier run left unfinished in the log."""
@@ -258,6 +269,7 @@ class Listener:
         """After every login: reconcile what happened while nobody was listening."""
         if self.client is None:
             return
+        await self.board.resync(self.client)
         now = datetime.now(UTC)
         try:
             listing = await self.client.action({"Action": "CoreShowChannels"})
@@ -304,6 +316,7 @@ class Listener:
         """Write what is left; the report says exactly what was not written."""
         for linkedid in list(self._ahead_timers):
             self._drop_ahead(linkedid)
+        self.board.close()
         report = await self.writer.close(timeout)
         self.db.shutdown(wait=True)
         self.reads.shutdown(wait=True)
@@ -354,6 +367,7 @@ async def run_listener(
     record: Path | None = None,
     on_ready: Callable[[Listener], None] | None = None,
     max_login_attempts: int | None = None,
+    board: LiveBoard | None = None,
 ) -> Listener:
     """Listen until `stop` is set; returns the listener (its counters) when done.
 
@@ -363,9 +377,10 @@ async def run_listener(
 
     `on_ready` is called once the listener and its AMI client exist (before the client
     connects): what else runs in this process (the web app's "Call back") reaches the AMI
-    through `listener.client` (see pbx/callbacks.call_back)."""
+    through `listener.client` (see pbx/callbacks.call_back). `board` is the live wallboard
+    the events feed (pbx/wallboard.py; the web app of the same process shows it)."""
     engine = db.make_engine(settings.database_url)
-    listener = Listener(db.sessions(engine), settings, hub)
+    listener = Listener(db.sessions(engine), settings, hub, board)
     await listener.warm_up()
     await listener.adopt_unfinished()
     client = AmiClient.from_settings(

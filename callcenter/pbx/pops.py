@@ -2,7 +2,9 @@
 processes.
 
 A pop is a JSON-able dict with at least `kind`, `endpoint` and `linkedid`. Subscribers ask for
-one endpoint's pops (the operator whose phone rings), or for all of them (a manager's wall).
+one endpoint's pops (the operator whose phone rings), or for all of them (a manager's screen),
+and may ask for other keys' messages besides (`send_to`: the live wallboard's, in this
+process only).
 With PostgreSQL, `PgPopBridge` sends every pop through `NOTIFY callcenter_pops` and delivers
 what `LISTEN` receives to the local hub, so web workers and listeners in other processes see
 the same pops; without it, the hub delivers locally.
@@ -50,21 +52,39 @@ class PopHub:
     def deliver(self, pop: dict[str, Any]) -> None:
         endpoint = str(pop.get("endpoint", ""))
         for key in (endpoint, ALL):
-            for queue in self._subscribers.get(key, ()):
-                if queue.qsize() >= _QUEUE_LIMIT:
-                    log.warning("pop dropped: subscriber backlog endpoint=%s", key)
-                    continue
-                queue.put_nowait(pop)
+            self._put(key, pop)
+
+    def watching(self, key: str) -> bool:
+        """Does anyone in this process subscribe to `key` itself?"""
+        return bool(self._subscribers.get(key))
+
+    def send_to(self, key: str, message: dict[str, Any]) -> None:
+        """A message for the subscribers of `key` alone, in this process (not a pop: the
+        subscribers of every pop, `ALL`, do not get it). The wallboard's go so."""
+        self._put(key, message)
+
+    def _put(self, key: str, message: dict[str, Any]) -> None:
+        for queue in self._subscribers.get(key, ()):
+            if queue.qsize() >= _QUEUE_LIMIT:
+                log.warning("pop dropped: subscriber backlog endpoint=%s", key)
+                continue
+            queue.put_nowait(message)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, endpoint: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        """A queue receiving `endpoint`'s pops (or every pop, with `ALL`) while open."""
+    async def subscribe(
+        self, endpoint: str, *more: str
+    ) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        """A queue receiving `endpoint`'s pops (or every pop, with `ALL`), and the messages
+        of the keys in `more`, while open."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._subscribers.setdefault(endpoint, set()).add(queue)
+        keys = (endpoint, *more)
+        for key in keys:
+            self._subscribers.setdefault(key, set()).add(queue)
         try:
             yield queue
         finally:
-            self._subscribers[endpoint].discard(queue)
+            for key in keys:
+                self._subscribers[key].discard(queue)
 
 
 class PgPopBridge:

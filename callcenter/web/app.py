@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callcenter.config import Settings
 from callcenter.pbx.pops import PopHub
+from callcenter.pbx.wallboard import LiveBoard
 from callcenter.store import db
 from callcenter.web import ws
 from callcenter.web.api import audit as audit_api
@@ -31,6 +32,7 @@ from callcenter.web.api import callbacks, calls, review, tickets, token, users
 from callcenter.web.api import contracts as contracts_api
 from callcenter.web.api import pops as pops_api
 from callcenter.web.api import terms as terms_api
+from callcenter.web.api import wallboard as wallboard_api
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
 from callcenter.web.dialer import Dialer
 from callcenter.web.errors import api_errors
@@ -41,6 +43,7 @@ from callcenter.web.pages import login, operator
 from callcenter.web.pages import review as review_pages
 from callcenter.web.pages import terms as terms_page
 from callcenter.web.pages import users as users_page
+from callcenter.web.pages import wallboard as wallboard_page
 from callcenter.web.templating import page
 from callcenter.web.throttle import LoginThrottle
 
@@ -66,6 +69,8 @@ ROUTERS = [
     terms_page.router,
     audit_page.router,
     review_pages.router,
+    wallboard_api.router,
+    wallboard_page.router,
     ws.router,
 ]
 
@@ -86,9 +91,11 @@ def create_app(
     sessions: sessionmaker[Session] | None = None,
     throttle: LoginThrottle | None = None,
     dialer: Dialer | None = None,
+    board: LiveBoard | None = None,
 ) -> FastAPI:
     """The app; `sessions` defaults to an engine on `settings.database_url`; `dialer` is the
-    process's AMI connection for callbacks (none: the call-back action answers 503)."""
+    process's AMI connection for callbacks (none: the call-back action answers 503); `board`
+    the live wallboard of the process's listener (none: the wallboard shows counters only)."""
     app = FastAPI(
         title="callcenter",
         summary="Contract-aware support line: the operators' and managers' API",
@@ -100,6 +107,7 @@ def create_app(
     app.state.sessions = sessions or db.sessions(db.make_engine(settings.database_url))
     app.state.throttle = throttle or LoginThrottle()
     app.state.dialer = dialer or Dialer()
+    app.state.board = board
 
     for router in ROUTERS:
         app.include_router(router)

@@ -13,6 +13,7 @@ import uvicorn
 
 from callcenter.config import Settings
 from callcenter.pbx.pops import PopHub
+from callcenter.pbx.wallboard import LiveBoard
 from callcenter.store import db
 from callcenter.web.app import create_app
 from callcenter.web.dialer import Dialer
@@ -33,11 +34,13 @@ async def run_web(
     sockets: list[socket.socket] | None = None,
     started: asyncio.Event | None = None,
     dialer: Dialer | None = None,
+    board: LiveBoard | None = None,
 ) -> None:
     """Serve until `stop` is set, at settings.web_host:web_port (or on `sockets`). `dialer`
-    holds the AMI client of the process's listener (`callcenter serve`), if any."""
+    holds the AMI client of the process's listener (`callcenter serve`), if any; `board`
+    its live wallboard."""
     engine = db.make_engine(settings.database_url)
-    app = create_app(settings, hub, db.sessions(engine), dialer=dialer)
+    app = create_app(settings, hub, db.sessions(engine), dialer=dialer, board=board)
     config = uvicorn.Config(
         app,
         host=settings.web_host,

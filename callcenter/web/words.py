@@ -53,6 +53,15 @@ POP_STATES = {
     "ended": "Zakończone",
 }
 
+# An operator's state on the wallboard (domain/wallboard.MemberState).
+WALLBOARD_STATES = {
+    "free": "Wolny",
+    "ringing": "Dzwoni",
+    "talking": "Rozmawia",
+    "paused": "Przerwa",
+    "unreachable": "Niedostępny",
+}
+
 
 # A callback attempt's result (domain/callbacks.AttemptResult), as the operator reads it.
 ATTEMPT_RESULTS = {

@@ -1,7 +1,8 @@
 """`/ws/pops`: the screen pops of the operator's own endpoint (a manager: every endpoint),
 live. On connect it first sends the pops of the calls still ringing or in talk there (from
 the call log) and, to an operator, of the calls ended with their ticket unsaved
-(web/replay.py), then whatever the pop hub delivers.
+(web/replay.py), to a manager the live wallboard's picture (pbx/wallboard.py), then whatever
+the pop hub delivers (a manager's: every pop and the wallboard's messages).
 
 Authentication: `Authorization: Bearer` or the session cookie; with the cookie, the Origin
 header must be this app's own (a page elsewhere cannot ride the operator's cookie). Refused:
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from callcenter import accounts
 from callcenter.domain.accounts import Role
 from callcenter.pbx.pops import ALL, PopHub
+from callcenter.pbx.wallboard import WALLBOARD, LiveBoard
 from callcenter.store import db
 from callcenter.store.users import WebSession
 from callcenter.web.deps import SESSION_COOKIE, bearer_token, now
@@ -82,12 +84,16 @@ async def pops(socket: WebSocket) -> None:
     endpoint = user.endpoint if user.role is Role.OPERATOR else None
     hub: PopHub = socket.app.state.hub
     log.info("screen open user=%s endpoint=%s", user.username, endpoint or ALL)
+    board: LiveBoard | None = socket.app.state.board if endpoint is None else None
     # Subscribed before the replay is read: a pop published meanwhile is not lost (it may
-    # come twice; the screen keys pops by call).
-    async with hub.subscribe(endpoint or ALL) as queue:
+    # come twice; the screen keys pops by call). A manager's also gets the wallboard's.
+    async with hub.subscribe(endpoint or ALL, *([WALLBOARD] if board else [])) as queue:
         try:
             for pop in await run_in_threadpool(_replay, socket, endpoint):
                 await socket.send_json({**pop, "replay": True})
+            if board is not None:  # the wallboard as it is (its counters read if stale)
+                await socket.send_json(board.message(now()))
+                board.screen_opened()
             if await _forward(socket, queue, token or "", kind):
                 await socket.close(CLOSE_UNAUTHENTICATED, "login ended")
         except WebSocketDisconnect:

@@ -1,8 +1,8 @@
 """The real AMI listener (callcenter.pbx.listener.run_listener) in a background thread with
 its own event loop, connected to Asterisk through a TCP proxy the test controls: it can cut
-the connection for a while, or slip malformed frames into the stream. Pops are collected, and
-the resyncs done after each login are counted, so a test waits for the listener's facts (logged
-in, resynced) instead of sleeping."""
+the connection for a while, or slip malformed frames into the stream. Pops are collected (the
+wallboard's messages apart), and the resyncs done after each login are counted, so a test
+waits for the listener's facts (logged in, resynced) instead of sleeping."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from callcenter.config import Settings
 from callcenter.pbx.listener import Listener, run_listener
 from callcenter.pbx.pops import ALL, PopHub
+from callcenter.pbx.wallboard import WALLBOARD
 from tests.support.waits import wait_for
 
 T = TypeVar("T")
@@ -72,6 +73,7 @@ class ThreadedListener:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pops: list[dict[str, Any]] = []
+        self.wallboard: list[dict[str, Any]] = []  # the live wallboard's messages
         self.loop = asyncio.new_event_loop()
         self.proxy = AmiProxy((settings.ami_host, settings.ami_port))
         self.listener: Listener | None = None
@@ -99,20 +101,24 @@ class ThreadedListener:
         self.stop_event = asyncio.Event()
         hub = PopHub()
         settings = replace(self.settings, ami_host="127.0.0.1", ami_port=self.proxy.port)
-        async with hub.subscribe(ALL) as pops:
+        async with hub.subscribe(ALL) as pops, hub.subscribe(WALLBOARD) as wall:
 
-            async def collect() -> None:
+            async def collect(queue: asyncio.Queue[dict[str, Any]], into: list[Any]) -> None:
                 while True:
-                    self.pops.append(await pops.get())
+                    into.append(await queue.get())
 
-            collector = asyncio.create_task(collect())
+            collectors = [
+                asyncio.create_task(collect(pops, self.pops)),
+                asyncio.create_task(collect(wall, self.wallboard)),
+            ]
             self._ready.set()
             try:
                 self.listener = await run_listener(
                     settings, self.stop_event, hub, on_ready=self._ready_listener
                 )
             finally:
-                collector.cancel()
+                for collector in collectors:
+                    collector.cancel()
 
     def _ready_listener(self, listener: Listener) -> None:
         self.live = listener

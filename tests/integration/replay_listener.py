@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from callcenter.config import Settings
 from callcenter.domain.contract_csv import parse_contracts
-from callcenter.pbx.frames import ActionReply, ActionResult
+from callcenter.pbx.frames import ActionReply, ActionResult, Frame
 from callcenter.pbx.listener import Listener
 from callcenter.pbx.pops import ALL, PopHub
 from callcenter.pbx.recording import read_recording
@@ -84,8 +84,15 @@ class RecordedClient:
 
     def __init__(self) -> None:
         self.reply: ActionResult | None = None
+        # The wallboard's QueueStatus answer (recordings made before it have none: empty)
+        self.queue_status = ActionResult(
+            Frame.of(("Response", "Success"), ("EventList", "start")),
+            (Frame.of(("Event", "QueueStatusComplete"), ("EventList", "Complete")),),
+        )
 
     async def action(self, fields: dict[str, str], timeout: float | None = None) -> ActionResult:
+        if fields == {"Action": "QueueStatus"}:
+            return self.queue_status
         assert fields == {"Action": "CoreShowChannels"}, fields
         assert self.reply is not None, "resync asked before the recorded reply"
         return self.reply
@@ -125,6 +132,8 @@ async def _replay_file(path: Path, sessions: Any, settings: Settings, hub: PopHu
             action_id = frame.get("ActionID")
             if action_id:  # an action's answer: the AmiClient hands it to its caller
                 result = replies.setdefault(action_id, ActionReply()).add(frame)
+                if result is not None and _lists_queues(result):
+                    client.queue_status = result  # asked first, then CoreShowChannels
                 if result is not None and _lists_channels(result):
                     client.reply = result
                     await listener.resync()
@@ -133,6 +142,10 @@ async def _replay_file(path: Path, sessions: Any, settings: Settings, hub: PopHu
             await _pops_out(listener)
     finally:
         await listener.close()
+
+
+def _lists_queues(result: ActionResult) -> bool:
+    return any(e.event == "QueueStatusComplete" for e in result.events)
 
 
 def _lists_channels(result: ActionResult) -> bool:

@@ -120,6 +120,16 @@ EXPECTED: dict[str, tuple[list[Logged], list[Pop]]] = {
         [("ringing", "op1", "R-1"), ("ringing", "op2", "R-1"), ("ringing", "op3", "R-1"),
          ("missed", "op2", None), ("missed", "op1", None), ("missed", "op3", None)],
     ),
+    # the wallboard's scenario: op3 paused, op9 unreachable; op1 answers after 3 s, op2 rang
+    "wallboard": (
+        [
+            Logged("+48601000001", "Tablica Teresa", "queue", "covered", "answered", "op1",
+                   (("op1", "answered"), ("op2", "cancelled")),
+                   wait=3, talk=6, follow_up="ticket draft"),
+        ],
+        [("ringing", "op1", "R-1"), ("ringing", "op2", "R-1"), ("missed", "op2", None),
+         ("answered", "op1", None), ("ended", "op1", None)],
+    ),
 }
 # fmt: on
 

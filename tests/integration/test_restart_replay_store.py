@@ -192,10 +192,11 @@ async def test_a_restart_at_the_worst_moment_writes_the_same_row(
 
 
 class NoChannels:
-    """An AMI client whose Asterisk has no live channel (the call is long over)."""
+    """An AMI client whose Asterisk has no live channel (the call is long over), and no
+    queue (the wallboard's QueueStatus)."""
 
     async def action(self, action: dict[str, str]) -> Any:
-        return SimpleNamespace(items=[])
+        return SimpleNamespace(ok=True, items=[])
 
 
 async def test_replayed_events_of_an_answered_call_never_reopen_it(

@@ -279,3 +279,23 @@ def test_the_managers_callback_list_is_not_taken_for_a_callbacks_id(
             assert boss.status_code == 200 and "callbacks" in boss.json()
             op = http.get("/api/callbacks/all", headers=logins(Identity("o", Role.OPERATOR, kind)))
             assert op.status_code == 403
+
+
+# The manager's console (issue 12, the live wallboard): managers only.
+WALLBOARD_ROUTES = {
+    ("GET", "/wallboard"): {Role.MANAGER},
+    ("GET", "/api/wallboard"): {Role.MANAGER},
+}
+
+
+def test_the_wallboard_routes_are_the_managers() -> None:
+    app = create_app(Settings(database_url="sqlite://"), PopHub())
+    found = {
+        (method, route.path): allowed_roles(route)
+        for route in walk(app.routes)
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    for key, roles in WALLBOARD_ROUTES.items():
+        assert key in found, f"{key} is not a route"
+        assert found[key] == roles, key
