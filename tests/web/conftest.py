@@ -124,8 +124,11 @@ def live_server(web_db_url: str, secret_key_file: Path) -> Iterator[LiveServer]:
 # --- the browser -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module: Playwright's sync API keeps an event loop running on
+    this thread while it is started, so it stops after each module and the asyncio tests of
+    later modules (in any order of the files) get a thread without a running loop."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
