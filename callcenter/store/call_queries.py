@@ -2,7 +2,7 @@
 
 A page never scans what came before it: the next page starts after the last call shown,
 `(arrived_at, id) < (cursor)`, on the index `ix_calls_arrived_id` (and the filters' own
-indexes, migration 0008). An export walks the same keyset in batches, so its memory stays
+indexes, migrations 0008 and 0011). An export walks the same keyset in batches, so its memory stays
 constant whatever the log's size.
 """
 
@@ -33,6 +33,7 @@ class CallFilter:
     contract: str | None = None
     operator: str | None = None
     number: str | None = None
+    direction: str | None = None  # inbound | callback
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def _filtered(query: Select[tuple[CallRow]], f: CallFilter) -> Select[tuple[Call
         (CallRow.contract, f.contract),
         (CallRow.operator, f.operator),
         (CallRow.caller_e164, f.number),
+        (CallRow.direction, f.direction),
     ):
         if value is not None:
             conditions.append(column == value)

@@ -31,6 +31,7 @@ from callcenter.web.api import pops as pops_api
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
 from callcenter.web.dialer import Dialer
 from callcenter.web.errors import api_errors
+from callcenter.web.pages import calls as calls_page
 from callcenter.web.pages import login, operator
 from callcenter.web.pages import users as users_page
 from callcenter.web.templating import page
@@ -45,11 +46,13 @@ ROUTERS = [
     tickets.router,
     tickets.read_router,
     calls.router,
+    calls.log_router,
     callbacks.router,
     login.router,
     login.logout_router,
     operator.router,
     users_page.router,
+    calls_page.router,
     ws.router,
 ]
 

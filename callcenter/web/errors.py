@@ -2,6 +2,7 @@
 was sent (it may be a password), never a traceback.
 
     422 a field of the ticket form  {"detail": [{"field": "kind", "msg": "..."}]}
+        a filter of the call log (the same form)
     404 no such ticket, call, callback
     409 the call's ticket is saved already; the access data cannot be decrypted (the key
         file is not the one it was sealed with) or was altered; a callback done or under way
@@ -16,6 +17,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from callcenter.call_filters import FilterError
 from callcenter.desk import TicketInputError
 from callcenter.pbx.ami import AmiError
 from callcenter.secrets import SecretError
@@ -34,6 +36,10 @@ def _detail(exc: BaseException) -> str:
 def api_errors(app: FastAPI) -> None:
     @app.exception_handler(TicketInputError)
     async def bad_field(_: Request, exc: TicketInputError) -> Response:
+        return JSONResponse({"detail": [{"field": exc.field, "msg": exc.message}]}, 422)
+
+    @app.exception_handler(FilterError)
+    async def bad_filter(_: Request, exc: FilterError) -> Response:
         return JSONResponse({"detail": [{"field": exc.field, "msg": exc.message}]}, 422)
 
     @app.exception_handler(NotFoundError)
