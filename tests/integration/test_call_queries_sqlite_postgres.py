@@ -33,6 +33,7 @@ def engine(database_url: str) -> Engine:
                 "operator": ("op1", "op2")[i % 2] if i % 4 == 0 else None,
                 "contract": "K-1" if i % 5 == 0 else "K-2",
                 "state": "ended",
+                "direction": "callback" if i % 6 == 5 else "inbound",
             }
         )
     with engine.begin() as connection:
@@ -79,6 +80,16 @@ def test_filters_combine(engine: Engine) -> None:
     assert _all_pages(engine, q.CallFilter(outcome="failed"), 5) == []
 
 
+def test_direction_and_a_reason_alone_filter_too(engine: Engine) -> None:
+    assert _all_pages(engine, q.CallFilter(direction="callback"), 4) == [
+        f"L{i:04d}" for i in reversed(range(120)) if i % 6 == 5
+    ]
+    f = q.CallFilter(direction="inbound", reason="outside_hours")
+    assert _all_pages(engine, f, 6) == [
+        f"L{i:04d}" for i in reversed(range(120)) if i % 6 != 5 and i % 4 == 3
+    ]
+
+
 def test_stream_reads_in_batches_and_gives_everything(engine: Engine) -> None:
     with db.sessions(engine)() as session:
         ids = [r.linkedid for r in q.stream(session, q.CallFilter(), batch=7)]
@@ -103,6 +114,10 @@ def test_sqlite_pages_use_the_keyset_indexes(sqlite_url: str) -> None:
             "outcome": "SELECT id FROM calls WHERE outcome = 'answered' "
             "ORDER BY arrived_at DESC, id DESC LIMIT 51",
             "contract": "SELECT id FROM calls WHERE contract = 'K-1' "
+            "ORDER BY arrived_at DESC, id DESC LIMIT 51",
+            "direction": "SELECT id FROM calls WHERE direction = 'callback' "
+            "ORDER BY arrived_at DESC, id DESC LIMIT 51",
+            "reason": "SELECT id FROM calls WHERE reason = 'weekend' "
             "ORDER BY arrived_at DESC, id DESC LIMIT 51",
         }
         for name, sql in plans.items():

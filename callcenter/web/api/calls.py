@@ -25,7 +25,7 @@ from callcenter.web.deps import SessionDep, SettingsDep, any_user, manager
 router = APIRouter(prefix="/api", tags=["calls"], dependencies=[Depends(any_user)])
 log_router = APIRouter(prefix="/api", tags=["calls"], dependencies=[Depends(manager)])
 
-Text = Annotated[str | None, Query(max_length=200)]
+Text = Annotated[str | None, Query()]
 
 
 def log_params(

@@ -41,7 +41,8 @@ def calls_page(
     found = call_log_view.log_page(session, query)
     context["calls"] = [row_view(c) for c in found["calls"]]
     if found["next"]:
-        context["next_url"] = "/calls?" + urlencode({**sent, "cursor": found["next"]})
+        size = {"limit": str(query.limit)} if params.get("limit") else {}
+        context["next_url"] = "/calls?" + urlencode({**sent, **size, "cursor": found["next"]})
     context["csv_url"] = "/api/calls.csv" + ("?" + urlencode(sent) if sent else "")
     context["first_url"] = "/calls" + ("?" + urlencode(sent) if sent else "")
     context["paged"] = query.after is not None

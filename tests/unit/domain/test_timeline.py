@@ -3,6 +3,7 @@ oldest first, ties in the order a call goes through."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from callcenter.domain.timeline import (
@@ -25,16 +26,30 @@ def at(seconds: float) -> datetime:
 
 def test_an_answered_call_after_a_missed_ring_with_its_ticket() -> None:
     call = CallFacts(
-        arrived=at(0), decided=at(0.1), route="queue", reason="covered", rule="queue",
-        why="contract K-1 covers phone calls", queued=at(4), answered=at(25), ended=at(205),
-        operator="op2", outcome="answered",
+        arrived=at(0),
+        decided=at(0.1),
+        route="queue",
+        reason="covered",
+        rule="queue",
+        why="contract K-1 covers phone calls",
+        queued=at(4),
+        answered=at(25),
+        ended=at(205),
+        operator="op2",
+        outcome="answered",
         rings=(RingFact("op1", at(4), 15.0, "no_answer"), RingFact("op2", at(20), 5.0, "answered")),
         ticket=TicketFact(7, at(210), "open", "answer"),
-    )  # fmt: skip
+    )
     assert timeline(call) == [
         Step(at(0), StepKind.ARRIVED),
-        Step(at(0.1), StepKind.DECIDED, route="queue", reason="covered", rule="queue",
-             why="contract K-1 covers phone calls"),  # fmt: skip
+        Step(
+            at(0.1),
+            StepKind.DECIDED,
+            route="queue",
+            reason="covered",
+            rule="queue",
+            why="contract K-1 covers phone calls",
+        ),
         Step(at(4), StepKind.QUEUED),
         Step(at(4), StepKind.RUNG, operator="op1", seconds=15.0, result="no_answer"),
         Step(at(20), StepKind.RUNG, operator="op2", seconds=5.0, result="answered"),
@@ -75,14 +90,12 @@ def test_an_abandoned_call_makes_a_callback_with_two_attempts() -> None:
 def test_the_queue_giving_up_is_a_timeout_and_pressing_1_a_callback_request() -> None:
     base = CallFacts(arrived=at(0), route="queue", reason="covered", queued=at(2), ended=at(302))
     timeout = timeline(
-        CallFacts(**{**base.__dict__, "outcome": "unanswered", "queue_status": "TIMEOUT",
-                     "queue_left": at(300)})  # fmt: skip
+        replace(base, outcome="unanswered", queue_status="TIMEOUT", queue_left=at(300))
     )
-    assert (timeout[3].kind, timeout[3].at, timeout[3].seconds) == (StepKind.TIMEOUT, at(300), 298.0)
-    pressed = timeline(CallFacts(**{**base.__dict__, "outcome": "callback_requested",
-                                    "queue_status": "CALLBACK"}))  # fmt: skip
+    assert (timeout[3].kind, timeout[3].at, timeout[3].seconds) == (StepKind.TIMEOUT, at(300), 298)
+    pressed = timeline(replace(base, outcome="callback_requested", queue_status="CALLBACK"))
     assert pressed[3].kind is StepKind.CALLBACK_REQUESTED and pressed[3].at == at(302)
-    other = timeline(CallFacts(**{**base.__dict__, "queue_status": "FULL", "queue_left": at(2)}))
+    other = timeline(replace(base, queue_status="FULL", queue_left=at(2)))
     assert (other[3].kind, other[3].result, other[3].seconds) == (StepKind.LEFT_QUEUE, "FULL", 0.0)
 
 
