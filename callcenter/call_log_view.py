@@ -35,11 +35,17 @@ from callcenter.store.call_queries import CallFilter
 from callcenter.store.models import CallbackAttemptRow, CallbackRow, CallRow
 from callcenter.store.tickets import TicketView
 
-CSV_HEADER = (
-    "id", "arrived", "direction", "caller", "caller_name", "number", "contract", "route",
-    "reason", "outcome", "operator", "queued", "answered", "ended", "wait_seconds",
-    "talk_seconds", "rings", "callback", "hangup_cause", "linkedid",
+# The CSV's columns: (header, the call's column). Times are Warsaw's, as in the JSON.
+CSV_COLUMNS = (
+    ("id", "id"), ("arrived", "arrived_at"), ("direction", "direction"),
+    ("caller", "caller_raw"), ("caller_name", "caller_name"), ("number", "caller_e164"),
+    ("contract", "contract"), ("route", "route"), ("reason", "reason"),
+    ("outcome", "outcome"), ("operator", "operator"), ("queued", "queued_at"),
+    ("answered", "answered_at"), ("ended", "ended_at"), ("wait_seconds", "wait_s"),
+    ("talk_seconds", "talk_s"), ("callback", "callback_id"), ("hangup_cause", "hangup_cause"),
+    ("linkedid", "linkedid"),
 )  # fmt: skip
+CSV_HEADER = tuple(header for header, _ in CSV_COLUMNS)
 
 
 def log_page(session: Session, query: LogQuery) -> dict[str, Any]:
@@ -149,22 +155,20 @@ def step_json(step: Step) -> dict[str, Any]:
 def csv_lines(sessions: sessionmaker[Session], f: CallFilter) -> Iterator[str]:
     """The CSV of every call of the filter, newest first, one line at a time, in a session
     of its own (the export outlives the request's): memory holds one batch of calls."""
+    names = [column for _, column in CSV_COLUMNS]
     with sessions() as session:
-        rows = (_csv_row(call_json(r)) for r in call_queries.stream(session, f))
+        calls = call_queries.stream(session, f, names)  # each row's values in `names` order
+        rows = ([_cell(value) for value in row] for row in calls)
         yield from csv_export.lines(CSV_HEADER, rows)
 
 
-def _csv_row(c: dict[str, Any]) -> list[object]:
-    return [
-        c["id"], c["arrived"], c["direction"], c["caller"], c["caller_name"], c["number"],
-        c["contract"], c["route"], c["reason"], c["outcome"], c["operator"], c["queued"],
-        c["answered"], c["ended"], _round(c["wait_seconds"]), _round(c["talk_seconds"]),
-        len(c["rings"]), c["callback"], c["hangup_cause"], c["linkedid"],
-    ]  # fmt: skip
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def _cell(value: object) -> object:
+    kind = type(value)
+    if kind is datetime:
+        return warsaw(value).isoformat()  # type: ignore[arg-type]
+    if kind is float:
+        return round(value, 1)  # type: ignore[call-overload]
+    return value
 
 
 def _iso(moment: datetime | None) -> str | None:
