@@ -15,3 +15,14 @@ def test_every_code_the_screen_shows_has_its_polish_words() -> None:
     assert set(words.KINDS) == {k.value for k in TicketKind}
     assert set(words.EXTENSION_CAUSES) == {c.value for c in ExtensionCause}
     assert set(words.POP_STATES) == {k.value for k in PopKind}
+
+
+def test_the_call_log_names_every_outcome_ring_result_and_step_in_polish() -> None:
+    from callcenter.domain.call_values import Outcome, RingResult
+    from callcenter.domain.callbacks import AttemptResult
+    from callcenter.domain.timeline import StepKind
+
+    assert set(words.OUTCOMES) == {o.value for o in Outcome} | {r.value for r in AttemptResult}
+    assert set(words.RING_RESULTS) == {r.value for r in RingResult}
+    assert set(words.STEPS) == {k.value for k in StepKind}
+    assert set(words.DIRECTIONS) == {"inbound", "callback"}
