@@ -97,6 +97,7 @@ def generate(count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
             "ended_at": arrived + timedelta(seconds=12), "wait_s": None, "talk_s": None,
             "operator": None, "outcome": "rejected", "hangup_cause": "Normal Clearing",
             "reconciled": "", "callback_id": None, "direction": "inbound",
+            "queue_left_at": None, "queue_abandoned": False, "queue_status": "",
         }  # fmt: skip
         item: dict[str, Any] = {"call": call, "rings": [], "ticket": None, "callback": None}
         if rng.random() < 1 / 30:  # an operator returning a callback
