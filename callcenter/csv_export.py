@@ -14,6 +14,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 def neutralise(value: object) -> str:
     """The cell's text, made inert: numbers stay numbers, text that opens like a formula
     gets a leading apostrophe."""
+    if type(value) is str:  # the common case first: an export runs this for every cell
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if value is None:
         return ""
     if isinstance(value, bool):

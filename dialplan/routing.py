@@ -189,6 +189,8 @@ class RoutingService:
             arrived_at=arrived,
             decided_at=datetime.now(UTC),
             decision_ms=elapsed,
+            rule=decision.rule,
+            why=decision.why,
         )
         try:
             await channel.set_variables(channel_variables(decision, linkedid), linkedid)

@@ -150,6 +150,8 @@ class CallRow(Base):
         Index("ix_calls_operator_arrived", "operator", "arrived_at", "id"),
         Index("ix_calls_caller_arrived", "caller_e164", "arrived_at", "id"),
         Index("ix_calls_route_reason_arrived", "route", "reason", "arrived_at", "id"),
+        Index("ix_calls_direction_arrived", "direction", "arrived_at", "id"),  # 0011
+        Index("ix_calls_reason_arrived", "reason", "arrived_at", "id"),  # 0011
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -168,6 +170,9 @@ class CallRow(Base):
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decision_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The routing rule that decided and its explanation (domain.routing.Decision; 0011).
+    rule: Mapped[str] = mapped_column(Fitted(40), default="", server_default="")
+    why: Mapped[str] = mapped_column(Fitted(400), default="", server_default="")
     # Filled in by the AMI listener from Asterisk's events.
     state: Mapped[str] = mapped_column(String(20), default="arrived")
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -322,6 +322,8 @@ class CallDecision:
     arrived_at: datetime
     decided_at: datetime
     decision_ms: float
+    rule: str = ""  # the routing rule that decided (domain.routing.Decision.rule)
+    why: str = ""
 
 
 def _decision_values(call: CallDecision) -> dict[str, object]:
@@ -338,6 +340,8 @@ def _decision_values(call: CallDecision) -> dict[str, object]:
         "arrived_at": call.arrived_at,
         "decided_at": call.decided_at,
         "decision_ms": call.decision_ms,
+        "rule": call.rule,
+        "why": call.why,
     }
 
 
@@ -402,4 +406,6 @@ def call_by_linkedid(session: Session, linkedid: str) -> CallDecision | None:
         arrived_at=row.arrived_at,
         decided_at=row.decided_at,
         decision_ms=row.decision_ms or 0.0,
+        rule=row.rule,
+        why=row.why,
     )

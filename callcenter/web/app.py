@@ -38,6 +38,7 @@ from callcenter.web.dialer import Dialer
 from callcenter.web.errors import api_errors
 from callcenter.web.limits import UploadLimit
 from callcenter.web.pages import audit as audit_page
+from callcenter.web.pages import calls as calls_page
 from callcenter.web.pages import contracts as contracts_page
 from callcenter.web.pages import login, operator
 from callcenter.web.pages import review as review_pages
@@ -56,6 +57,7 @@ ROUTERS = [
     tickets.router,
     tickets.read_router,
     calls.router,
+    calls.log_router,
     review.router,  # before callbacks: its /api/callbacks/all is not a callback's id
     callbacks.router,
     login.router,
@@ -71,6 +73,7 @@ ROUTERS = [
     review_pages.router,
     wallboard_api.router,
     wallboard_page.router,
+    calls_page.router,
     ws.router,
 ]
 

@@ -1,7 +1,7 @@
 """The desk's errors as JSON answers: one line that says what is wrong, never a value that
 was sent (it may be a password), never a traceback.
 
-    422 a field of the ticket form, a list's query parameter
+    422 a field of the ticket form, a list's query parameter, a filter of the call log
         {"detail": [{"field": "kind", "msg": "..."}]}
     404 no such ticket, call, callback
     409 the call's ticket is saved already; a ticket answered already; the access data
@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from callcenter.admin import AdminInputError
+from callcenter.call_filters import FilterError
 from callcenter.desk import TicketInputError
 from callcenter.pbx.ami import AmiError
 from callcenter.secrets import SecretError
@@ -46,6 +47,10 @@ def api_errors(app: FastAPI) -> None:
 
     @app.exception_handler(ParamError)
     async def bad_param(_: Request, exc: ParamError) -> Response:
+        return JSONResponse({"detail": [{"field": exc.field, "msg": exc.message}]}, 422)
+
+    @app.exception_handler(FilterError)
+    async def bad_filter(_: Request, exc: FilterError) -> Response:
         return JSONResponse({"detail": [{"field": exc.field, "msg": exc.message}]}, 422)
 
     @app.exception_handler(NotFoundError)

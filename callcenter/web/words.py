@@ -88,7 +88,8 @@ ATTEMPT_OUTCOMES = {
     "failed": "centrala nie zestawiła połączenia",
 }
 
-# A call's outcome in the call log (domain/calls.Outcome), as a manager reads it.
+# The call log (manager's pages): a call's outcome (domain.call_values.Outcome, or a
+# callback call's AttemptResult), an operator's ring, a direction, a timeline's step.
 OUTCOMES = {
     "answered": "odebrane",
     "abandoned": "porzucone w kolejce",
@@ -96,6 +97,40 @@ OUTCOMES = {
     "rejected": "odrzucone",
     "failed": "nieudane",
     "callback_requested": "prośba o oddzwonienie",
+    "reached": "oddzwonienie: klient odebrał",
+    "no_answer": "oddzwonienie: klient nie odebrał",
+    "busy": "oddzwonienie: u klienta zajęte",
+    "unreachable": "oddzwonienie: numer nieosiągalny",
+    "operator_no_answer": "oddzwonienie: operator nie odebrał",
+}
+
+RING_RESULTS = {
+    "ringing": "dzwoni",
+    "answered": "odebrał",
+    "no_answer": "nie odebrał",
+    "busy": "zajęty",
+    "cancelled": "przerwane",
+    "unavailable": "niedostępny",
+}
+
+DIRECTIONS = {"inbound": "przychodzące", "callback": "oddzwonienie"}
+
+TICKET_STATUSES = {"draft": "szkic", "open": "otwarte", "answered": "z odpowiedzią"}
+
+STEPS = {
+    "arrived": "Połączenie przyszło",
+    "decided": "Decyzja",
+    "queued": "W kolejce",
+    "rung": "Dzwonił telefon",
+    "answered": "Odebrane",
+    "abandoned": "Klient rozłączył się w kolejce",
+    "timeout": "Koniec czasu w kolejce",
+    "callback_requested": "Klient poprosił o oddzwonienie",
+    "left_queue": "Opuścił kolejkę",
+    "ended": "Zakończone",
+    "ticket": "Zgłoszenie",
+    "callback": "Oddzwonienie do zrobienia",
+    "callback_attempt": "Próba oddzwonienia",
 }
 
 

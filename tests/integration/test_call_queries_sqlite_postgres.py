@@ -33,6 +33,7 @@ def engine(database_url: str) -> Engine:
                 "operator": ("op1", "op2")[i % 2] if i % 4 == 0 else None,
                 "contract": "K-1" if i % 5 == 0 else "K-2",
                 "state": "ended",
+                "direction": "callback" if i % 6 == 5 else "inbound",
             }
         )
     with engine.begin() as connection:
@@ -79,6 +80,16 @@ def test_filters_combine(engine: Engine) -> None:
     assert _all_pages(engine, q.CallFilter(outcome="failed"), 5) == []
 
 
+def test_direction_and_a_reason_alone_filter_too(engine: Engine) -> None:
+    assert _all_pages(engine, q.CallFilter(direction="callback"), 4) == [
+        f"L{i:04d}" for i in reversed(range(120)) if i % 6 == 5
+    ]
+    f = q.CallFilter(direction="inbound", reason="outside_hours")
+    assert _all_pages(engine, f, 6) == [
+        f"L{i:04d}" for i in reversed(range(120)) if i % 6 != 5 and i % 4 == 3
+    ]
+
+
 def test_stream_reads_in_batches_and_gives_everything(engine: Engine) -> None:
     with db.sessions(engine)() as session:
         ids = [r.linkedid for r in q.stream(session, q.CallFilter(), batch=7)]
@@ -104,6 +115,10 @@ def test_sqlite_pages_use_the_keyset_indexes(sqlite_url: str) -> None:
             "ORDER BY arrived_at DESC, id DESC LIMIT 51",
             "contract": "SELECT id FROM calls WHERE contract = 'K-1' "
             "ORDER BY arrived_at DESC, id DESC LIMIT 51",
+            "direction": "SELECT id FROM calls WHERE direction = 'callback' "
+            "ORDER BY arrived_at DESC, id DESC LIMIT 51",
+            "reason": "SELECT id FROM calls WHERE reason = 'weekend' "
+            "ORDER BY arrived_at DESC, id DESC LIMIT 51",
         }
         for name, sql in plans.items():
             plan = " ".join(
@@ -112,3 +127,48 @@ def test_sqlite_pages_use_the_keyset_indexes(sqlite_url: str) -> None:
             assert "USING INDEX ix_calls_" in plan or "USING COVERING INDEX" in plan, (name, plan)
             assert "TEMP B-TREE" not in plan, (name, plan)
     engine.dispose()
+
+
+def test_a_calls_entry_and_timeline_read_back_from_the_store(database_url: str) -> None:
+    """call_log_view.call_detail on each database: the call, its rings, the callback it made
+    with an attempt, and the timeline built from them."""
+    from callcenter.call_log_view import call_detail
+    from callcenter.store.models import CallbackAttemptRow, CallbackRow, CallRingRow
+
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    try:
+        with db.transaction(db.sessions(engine)) as s:
+            cb = CallbackRow(caller_e164="+48601234567", contract="K-1", first_call_at=T0,
+                             last_call_at=T0, due_at=T0 + timedelta(days=1),
+                             created_at=T0 + timedelta(seconds=30))  # fmt: skip
+            s.add(cb)
+            s.flush()
+            call = CallRow(
+                linkedid="T1", caller_e164="+48601234567", route="queue", reason="covered",
+                rule="queue", why="K-1 covers calls", contract="K-1", arrived_at=T0,
+                decided_at=T0, queued_at=T0 + timedelta(seconds=2),
+                ended_at=T0 + timedelta(seconds=30), outcome="unanswered", queue_status="TIMEOUT",
+                queue_left_at=T0 + timedelta(seconds=29), state="ended", callback_id=cb.id,
+                rings=[CallRingRow(position=0, endpoint="op1", seconds=15.0, result="no_answer",
+                                   started_at=T0 + timedelta(seconds=2))],
+            )  # fmt: skip
+            s.add(call)
+            s.add(CallbackAttemptRow(callback_id=cb.id, operator="op2", linkedid="cb-1",
+                                     started_at=T0 + timedelta(hours=1), result=None))  # fmt: skip
+            s.flush()
+            call_id = call.id
+        with db.sessions(engine)() as s:
+            entry = call_detail(s, call_id, lambda t: {"id": t.id})
+            assert call_detail(s, call_id + 1, lambda t: {"id": t.id}) is None
+        assert entry is not None
+        assert [step["kind"] for step in entry["timeline"]] == [
+            "arrived", "decided", "queued", "rung", "timeout", "ended", "callback",
+            "callback_attempt",
+        ]  # fmt: skip
+        assert (entry["rule"], entry["why"]) == ("queue", "K-1 covers calls")
+        assert entry["timeline"][4]["seconds"] == 27.0
+        assert entry["callback_entry"]["attempts"][0]["result"] is None  # under way
+        assert entry["ticket"] is None
+    finally:
+        engine.dispose()

@@ -106,6 +106,8 @@ async def test_a_request_gets_the_routing_contract_and_the_call_is_logged(
     assert logged.reason == variables["CC_REASON"]
     assert logged.caller_e164 == "+48601234567"
     assert logged.caller_name == "Zażółć Gęślą"
+    # The rule that decided and its why, for the call's timeline (issue 12).
+    assert logged.rule and logged.why
     # Whatever the hour, the rules engine answered (not fail_open) and named the contract.
     assert variables["CC_REASON"] != "fail_open"
     assert logged.covered is True

@@ -299,3 +299,27 @@ def test_the_wallboard_routes_are_the_managers() -> None:
     for key, roles in WALLBOARD_ROUTES.items():
         assert key in found, f"{key} is not a route"
         assert found[key] == roles, key
+
+
+# The call log (issue 12, item 1): a manager's; a call's entry stays open to the operator's
+# screen too.
+CALL_LOG_ROUTES = {
+    ("GET", "/api/calls"): {Role.MANAGER},
+    ("GET", "/api/calls.csv"): {Role.MANAGER},
+    ("GET", "/api/calls/{call_id}"): {Role.OPERATOR, Role.MANAGER},
+    ("GET", "/calls"): {Role.MANAGER},
+    ("GET", "/calls/{call_id}"): {Role.MANAGER},
+}
+
+
+def test_the_call_log_routes_carry_the_roles_they_should() -> None:
+    app = create_app(Settings(database_url="sqlite://"), PopHub())
+    found = {
+        (method, route.path): allowed_roles(route)
+        for route in walk(app.routes)
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    for key, roles in CALL_LOG_ROUTES.items():
+        assert key in found, f"{key} is not a route"
+        assert found[key] == roles, key

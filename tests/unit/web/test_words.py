@@ -24,5 +24,16 @@ def test_the_managers_review_names_every_state_outcome_and_attempt_result_in_pol
 
     assert set(words.TICKET_STATES) == {s.value for s in TicketStanding}
     assert set(words.CALLBACK_STATES) == {s.value for s in CallbackStanding}
-    assert set(words.OUTCOMES) == {o.value for o in Outcome}
+    assert {o.value for o in Outcome} <= set(words.OUTCOMES)
     assert set(words.ATTEMPT_OUTCOMES) == {r.value for r in AttemptResult}
+
+
+def test_the_call_log_names_every_outcome_ring_result_and_step_in_polish() -> None:
+    from callcenter.domain.call_values import Outcome, RingResult
+    from callcenter.domain.callbacks import AttemptResult
+    from callcenter.domain.timeline import StepKind
+
+    assert set(words.OUTCOMES) == {o.value for o in Outcome} | {r.value for r in AttemptResult}
+    assert set(words.RING_RESULTS) == {r.value for r in RingResult}
+    assert set(words.STEPS) == {k.value for k in StepKind}
+    assert set(words.DIRECTIONS) == {"inbound", "callback"}
