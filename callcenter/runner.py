@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import logging.handlers
+import queue
 import signal
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -19,8 +22,21 @@ log = logging.getLogger(__name__)
 LISTEN_ALONE_LOGIN_ATTEMPTS = 5
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def configure_logging(level: str = "INFO", filename: Path | None = None) -> None:
+    """Log lines to stderr (or `filename`), written by a thread of their own: the event loop
+    only formats a line and queues it, and a slow reader of stderr (a journal under load)
+    never holds a caller's answer back. The queue is written out when the process exits."""
+    out: logging.Handler = (
+        logging.FileHandler(filename) if filename is not None else logging.StreamHandler()
+    )
+    out.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = logging.handlers.QueueListener(lines, out)
+    writer.start()
+    atexit.register(writer.stop)
+    root = logging.getLogger()
+    root.setLevel(level)
+    root.addHandler(logging.handlers.QueueHandler(lines))
 
 
 def pop_hub(settings: Settings) -> tuple[PopHub, PgPopBridge | None]:
