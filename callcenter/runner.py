@@ -35,6 +35,7 @@ class _Batched(logging.Handler):
         self.out = out
         self.lines: collections.deque[logging.LogRecord] = collections.deque()
         self.stopped = threading.Event()
+        self.writing = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self.thread.start()
 
@@ -52,8 +53,10 @@ class _Batched(logging.Handler):
         self.flush()
 
     def flush(self) -> None:
-        while self.lines:
-            self.out.handle(self.lines.popleft())
+        """Write what is kept, in order (the thread, or whoever must see it written now)."""
+        with self.writing:  # not the handler's lock: logging never waits for a write
+            while self.lines:
+                self.out.handle(self.lines.popleft())
 
     def close(self) -> None:
         self.stopped.set()
