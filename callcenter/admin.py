@@ -23,6 +23,7 @@ from callcenter.domain.usage import usage_by_day
 from callcenter.store import call_queries, contract_search
 from callcenter.store import repositories as repo
 from callcenter.store import users as user_store
+from callcenter.store.contract_import import ImportResult
 from callcenter.store.models import CallRow
 from callcenter.store.users import User, UserExistsError
 
@@ -84,7 +85,7 @@ def contract_page(session: Session, number: str, now: datetime) -> ContractPage:
 
 def import_contracts(
     session: Session, data: bytes, region: str, now: datetime, actor: str
-) -> repo.ImportResult:
+) -> ImportResult:
     """The CLI's import of a contract CSV: every row or none (CsvError names each bad line);
     each created or changed contract audited with its values before and after."""
     contracts = parse_contracts(decode_csv(data), region)

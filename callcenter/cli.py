@@ -6,6 +6,7 @@ Every command prints one clear line on stderr and exits non-zero on bad input; n
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -366,6 +367,8 @@ def web(
 
 
 def _fail(message: str, status: int = 1) -> int:
+    for handler in logging.getLogger().handlers:  # the service's log lines come first
+        handler.flush()
     sys.stderr.write(f"callcenter: error: {visible(message)}\n")
     return status
 

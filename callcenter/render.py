@@ -20,31 +20,23 @@ from callcenter.domain.routing import Decision
 from callcenter.services import ContractReport
 from callcenter.store import repositories as repo
 from callcenter.store.audit import Entry as AuditEntry
+from callcenter.store.contract_import import ImportResult
 from callcenter.store.models import CallbackRow, CallRow
 from callcenter.store.users import User
 
 _PROGRESS_FROM = 2000  # rows; smaller files import before a bar would be seen
-_CHUNK = 1000
 
 
 def import_with_progress(
     session: Session, contracts: Sequence[Contract], now: datetime, console: Console
-) -> repo.ImportResult:
-    """Import in chunks inside one transaction, with a progress bar on a terminal."""
-    chunks = [contracts[i : i + _CHUNK] for i in range(0, len(contracts), _CHUNK)]
-    totals = [0, 0, 0]
+) -> ImportResult:
+    """Import inside the caller's transaction, with a progress bar on a terminal."""
     show = console.is_terminal and len(contracts) >= _PROGRESS_FROM
     with Progress(console=console, transient=True, disable=not show) as progress:
         task = progress.add_task("importing contracts", total=len(contracts))
-        for chunk in chunks:
-            result = repo.import_contracts(session, chunk, now)
-            totals = [
-                totals[0] + result.created,
-                totals[1] + result.updated,
-                totals[2] + result.unchanged,
-            ]
-            progress.advance(task, len(chunk))
-    return repo.ImportResult(created=totals[0], updated=totals[1], unchanged=totals[2])
+        return repo.import_contracts(
+            session, contracts, now, progress=lambda done: progress.advance(task, done)
+        )
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import collections
 import logging
 import signal
+import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -19,8 +22,61 @@ log = logging.getLogger(__name__)
 LISTEN_ALONE_LOGIN_ATTEMPTS = 5
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+FLUSH_EVERY = 0.1  # s between the log writer's turns
+
+
+class _Batched(logging.Handler):
+    """Keeps formatted lines; a thread writes them out every FLUSH_EVERY seconds, all at
+    once. The event loop formats a line and appends it: no write, and no thread woken per
+    line (a handoff of the interpreter lock per line cost the loop more than the line)."""
+
+    def __init__(self, out: logging.Handler) -> None:
+        super().__init__()
+        self.out = out
+        self.lines: collections.deque[logging.LogRecord] = collections.deque()
+        self.stopped = threading.Event()
+        self.writing = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self.thread.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg = record.getMessage()  # its arguments as they are now
+        record.args = None
+        if record.exc_info:
+            self.out.format(record)  # keeps the traceback's text on the record (exc_text)
+            record.exc_info = None
+        self.lines.append(record)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(FLUSH_EVERY):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what is kept, in order (the thread, or whoever must see it written now)."""
+        with self.writing:  # not the handler's lock: logging never waits for a write
+            while self.lines:
+                self.out.handle(self.lines.popleft())
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        super().close()
+
+
+def configure_logging(level: str = "INFO", filename: Path | None = None) -> None:
+    """Log lines to stderr (or `filename`), written by a thread of their own every 0.1 s:
+    the event loop only formats a line, and a slow reader of stderr (a journal under load)
+    never holds a caller's answer back. What is left is written when the process exits."""
+    out: logging.Handler = (
+        logging.FileHandler(filename) if filename is not None else logging.StreamHandler()
+    )
+    out.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    batched = _Batched(out)
+    atexit.register(batched.close)
+    root = logging.getLogger()
+    root.setLevel(level)
+    root.addHandler(batched)
 
 
 def pop_hub(settings: Settings) -> tuple[PopHub, PgPopBridge | None]:

@@ -7,7 +7,7 @@ import logging
 
 from callcenter.config import Settings
 from callcenter.store import db, migrate
-from dialplan.routing import RoutingService
+from dialplan.routing import RoutingService, prefer_the_loop
 from dialplan.server import GuardedApplication, start_server
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ async def run_agi(settings: Settings, stop: asyncio.Event) -> None:
     """Serve FastAGI until `stop` is set; then finish the calls in progress and their logs."""
     engine = db.make_engine(settings.database_url)
     migrate.require_schema(engine)
+    prefer_the_loop()
     service = RoutingService(
         db.sessions(engine),
         region=settings.region,

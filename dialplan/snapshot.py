@@ -26,6 +26,8 @@ from callcenter.domain.phone import CallerKind, CallerNumber, normalise
 from callcenter.domain.routing import Decision, decide_for
 from callcenter.store import repositories as repo
 
+PERIODS = 4096  # effective periods kept (the callers of the last while, in practice)
+
 
 @dataclass(frozen=True)
 class RoutingSnapshot:
@@ -35,9 +37,13 @@ class RoutingSnapshot:
     requests: Mapping[str, tuple[Request, ...]]
     grants: Mapping[str, tuple[Consolidation, ...]]
     calendar: Calendar
+    # Read whole (load), not patched from another snapshot (refresh of named contracts).
+    whole: bool = field(default=False, compare=False)
     # Each contract's effective period, computed on first use: it depends only on what this
     # snapshot holds (the contract, its requests, the calendar). Not an __init__ field, so
-    # `replace()` (a patched snapshot) starts with an empty memo.
+    # `replace()` (a patched snapshot) starts with an empty memo. Bounded (PERIODS): full,
+    # it starts again, so it never grows to every contract's period, objects the garbage
+    # collector would walk in each full pass.
     _periods: dict[str, EffectivePeriod] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -64,6 +70,8 @@ class RoutingSnapshot:
         found = self._periods.get(contract.number)
         if found is None:
             found = effective_period(contract, self.calendar, requests)
+            if len(self._periods) >= PERIODS:
+                self._periods.clear()
             self._periods[contract.number] = found
         return found
 
@@ -97,6 +105,7 @@ def load(session: Session) -> RoutingSnapshot:
         requests=_group(repo.requests(session, None)),
         grants=_group(repo.consolidations(session, None)),
         calendar=Calendar(closures=repo.closures(session)),
+        whole=True,
     )
 
 
@@ -136,5 +145,5 @@ def _patched(
     grants = {**snapshot.grants, **{n: new_grants.get(n, ()) for n in numbers}}
     return replace(
         snapshot, cursor=cursor, contracts=contracts, by_phone=by_phone, requests=requests,
-        grants=grants,
+        grants=grants, whole=False,
     )  # fmt: skip

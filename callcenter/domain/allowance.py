@@ -29,7 +29,7 @@ COST: dict[TicketKind, int] = {
 _SMALLEST_COST = min(cost for cost in COST.values() if cost > 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many in the routing snapshot
 class Consolidation:
     """N working days' allowance of one contract moved onto one date."""
 

@@ -22,7 +22,7 @@ from callcenter.domain.terms import Billing, Plan, Product, Reason, TicketKind
 DEFAULT_DAILY_UNITS = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many in the routing snapshot
 class Contract:
     """One order: number, plan, billing, paid period, covered installation, named contacts."""
 
@@ -44,7 +44,7 @@ class Contract:
         return DEFAULT_DAILY_UNITS if self.daily_units is None else self.daily_units
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many in the routing snapshot
 class Request:
     """What the rules need of a ticket: when it came, when it was answered, its kind."""
 
@@ -60,7 +60,7 @@ class ExtensionCause(StrEnum):
     DELAY = "delay"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many in the routing snapshot
 class Extension:
     cause: ExtensionCause
     days: int
@@ -69,7 +69,7 @@ class Extension:
     ticket_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many in the routing snapshot
 class EffectivePeriod:
     paid_from: date
     paid_until: date

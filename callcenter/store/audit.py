@@ -51,7 +51,7 @@ def _plain(value: object) -> str:
     raise TypeError(f"not a value for the audit log: {type(value).__name__}")
 
 
-def _dump(values: Mapping[str, Any] | None) -> str | None:
+def dumped(values: Mapping[str, Any] | None) -> str | None:
     if values is None:
         return None
     return json.dumps(dict(values), ensure_ascii=False, sort_keys=False, default=_plain)
@@ -75,8 +75,8 @@ def record(
             action=action,
             subject=subject[:200],
             detail=detail,
-            before=_dump(before),
-            after=_dump(after),
+            before=dumped(before),
+            after=dumped(after),
         )
     )
 

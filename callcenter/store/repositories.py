@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.domain.allowance import Consolidation
-from callcenter.domain.audit import contract_change
 from callcenter.domain.calendar import Closure
 from callcenter.domain.contracts import Contract, Request
 from callcenter.domain.terms import Billing, Plan, Product, TicketKind
 from callcenter.store import audit
+from callcenter.store.contract_import import ImportResult, save_contracts
 from callcenter.store.models import (
     CallRow,
     ClosureRow,
@@ -25,6 +27,8 @@ from callcenter.store.models import (
     RoutingChangeRow,
     TicketRow,
 )
+
+T = TypeVar("T")
 
 
 class NotFoundError(LookupError):
@@ -56,121 +60,125 @@ def _audit(
     audit.record(session, now, actor, action, subject, detail)
 
 
-def _contract(row: ContractRow) -> Contract:
+# A contract as read: its row's columns with its customer's name; its phones come apart.
+_CONTRACT_COLUMNS = (
+    ContractRow.id,
+    ContractRow.number,
+    Customer.name,
+    ContractRow.plan,
+    ContractRow.billing,
+    ContractRow.paid_from,
+    ContractRow.paid_until,
+    ContractRow.product,
+    ContractRow.site_url,
+    ContractRow.email,
+    ContractRow.accepted_at,
+    ContractRow.daily_units,
+)
+
+
+def _contract(row: Any, phones: tuple[str, ...], shared: dict[Any, Any]) -> Contract:
+    """Row -> domain (the one mapping). `shared`: equal dates and times are kept once (the
+    routing snapshot holds a hundred thousand contracts, most paid over the same days)."""
     return Contract(
-        number=row.number,
-        customer=row.customer.name,
-        plan=Plan(row.plan),
-        billing=Billing(row.billing),
-        paid_from=row.paid_from,
-        paid_until=row.paid_until,
-        product=Product(row.product),
-        site_url=row.site_url,
-        phones=tuple(p.e164 for p in row.phones),
-        email=row.email,
-        accepted_at=row.accepted_at,
-        daily_units=row.daily_units,
+        number=row[1],
+        customer=row[2],
+        plan=Plan(row[3]),
+        billing=Billing(row[4]),
+        paid_from=shared.setdefault(row[5], row[5]),
+        paid_until=shared.setdefault(row[6], row[6]),
+        product=Product(row[7]),
+        site_url=row[8],
+        phones=phones,
+        email=row[9],
+        accepted_at=shared.setdefault(row[10], row[10]),
+        daily_units=row[11],
     )
+
+
+def _read_contracts(session: Session, where: Any = None) -> list[Contract]:
+    """Contracts in number order (all, or those `where` picks), in two Core reads: the
+    rows, then their phones (no ORM objects: the routing snapshot reads all of them)."""
+    query = (
+        select(*_CONTRACT_COLUMNS)
+        .join(Customer, Customer.id == ContractRow.customer_id)
+        .order_by(ContractRow.number)
+    )
+    rows = session.execute(query if where is None else query.where(where)).all()
+    phones: dict[int, list[str]] = defaultdict(list)
+    by_position = select(ContractPhone.contract_id, ContractPhone.e164).order_by(
+        ContractPhone.contract_id, ContractPhone.position
+    )
+    ids = [row[0] for row in rows]
+    for chunk in [None] if where is None else _chunks(ids, 1000):
+        picked = (
+            by_position
+            if chunk is None
+            else by_position.where(ContractPhone.contract_id.in_(chunk))
+        )
+        for contract_id, e164 in session.execute(picked):
+            phones[contract_id].append(e164)
+    shared: dict[Any, Any] = {}
+    return [_contract(row, tuple(phones.get(row[0], ())), shared) for row in rows]
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 # --- contracts ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    created: int
-    updated: int
-    unchanged: int
-
-
 def import_contracts(
-    session: Session, contracts: Sequence[Contract], now: datetime, actor: str = "cli"
+    session: Session,
+    contracts: Sequence[Contract],
+    now: datetime,
+    actor: str = "cli",
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Create new contracts, update changed ones, leave equal ones alone (idempotent)."""
-    numbers = [c.number for c in contracts]
-    existing: dict[str, ContractRow] = {}
-    for chunk in _chunks(numbers, 500):
-        rows = session.scalars(select(ContractRow).where(ContractRow.number.in_(chunk)))
-        existing.update({row.number: row for row in rows})
-    customers = {c.name: c for c in session.scalars(select(Customer))}
-    created = updated = 0
-    for contract in contracts:
-        row = existing.get(contract.number)
-        old = None if row is None else _contract(row)
-        if old == contract:
-            continue
-        customer = customers.get(contract.customer)
-        if customer is None:
-            customer = Customer(name=contract.customer)
-            session.add(customer)
-            customers[contract.customer] = customer
-        if row is None:
-            row = ContractRow(number=contract.number)
-            session.add(row)
-            created += 1
-            action = "contract.create"
-        else:
-            updated += 1
-            action = "contract.update"
-        _fill(row, contract, customer, now)
-        before, after = contract_change(old, contract)
-        audit.record(session, now, actor, action, contract.number, before=before, after=after)
-    if created or updated:
-        changed(session, now)
-    session.flush()
-    return ImportResult(
-        created=created, updated=updated, unchanged=len(contracts) - created - updated
+    """Create new contracts, update changed ones, leave equal ones alone (idempotent);
+    one routing change if anything changed. `progress` is told how many contracts each
+    step wrote (store/contract_import.py)."""
+    result = save_contracts(
+        session,
+        contracts,
+        now,
+        actor,
+        progress,
+        stored=lambda numbers: {c.number: c for c in _by_number(session, numbers)},
     )
-
-
-def _fill(row: ContractRow, contract: Contract, customer: Customer, now: datetime) -> None:
-    row.customer = customer
-    row.plan = contract.plan.value
-    row.billing = contract.billing.value
-    row.paid_from = contract.paid_from
-    row.paid_until = contract.paid_until
-    row.product = contract.product.value
-    row.site_url = contract.site_url
-    row.email = contract.email
-    row.accepted_at = contract.accepted_at
-    row.accepted_via = "order"
-    row.daily_units = contract.daily_units
-    row.updated_at = now
-    if [p.e164 for p in row.phones] != list(contract.phones):
-        kept = {p.e164: p for p in row.phones}
-        row.phones = [kept.get(e164) or ContractPhone(e164=e164) for e164 in contract.phones]
-        for position, phone in enumerate(row.phones):
-            phone.position = position
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    if result.created or result.updated:
+        changed(session, now)
+        session.flush()
+    return result
 
 
 def contract(session: Session, number: str) -> Contract:
-    row = session.scalar(select(ContractRow).where(ContractRow.number == number))
-    if row is None:
+    found = _read_contracts(session, ContractRow.number == number)
+    if not found:
         raise NotFoundError(f"no contract {number!r}")
-    return _contract(row)
+    return found[0]
 
 
 def contracts(session: Session, numbers: Iterable[str] | None = None) -> list[Contract]:
     """Contracts by number (all of them with None)."""
-    query = select(ContractRow).order_by(ContractRow.number)
-    if numbers is not None:
-        query = query.where(ContractRow.number.in_(list(numbers)))
-    return [_contract(row) for row in session.scalars(query)]
+    if numbers is None:
+        return _read_contracts(session)
+    wanted = list(numbers)
+    return sorted(
+        (c for chunk in _chunks(wanted, 1000)
+         for c in _read_contracts(session, ContractRow.number.in_(chunk))),
+        key=lambda c: c.number,
+    )  # fmt: skip
+
+
+_by_number = contracts  # for import_contracts, whose argument has the name
 
 
 def contracts_for_phone(session: Session, e164: str) -> list[Contract]:
-    rows = session.scalars(
-        select(ContractRow)
-        .join(ContractPhone, ContractPhone.contract_id == ContractRow.id)
-        .where(ContractPhone.e164 == e164)
-        .order_by(ContractRow.number)
-    )
-    return [_contract(row) for row in rows]
+    owners = select(ContractPhone.contract_id).where(ContractPhone.e164 == e164)
+    return _read_contracts(session, ContractRow.id.in_(owners))
 
 
 def _contract_id(session: Session, number: str) -> int:
@@ -229,15 +237,15 @@ def add_consolidation(
 def consolidations(session: Session, numbers: Iterable[str] | None) -> list[Consolidation]:
     """These contracts' consolidations (every contract's with None)."""
     query = (
-        select(ConsolidationRow)
+        select(ConsolidationRow.id, ConsolidationRow.day, ConsolidationRow.days, ContractRow.number)
         .join(ContractRow, ContractRow.id == ConsolidationRow.contract_id)
         .order_by(ConsolidationRow.day)
     )
     if numbers is not None:
         query = query.where(ContractRow.number.in_(list(numbers)))
-    rows = session.scalars(query)
     return [
-        Consolidation(contract=r.contract.number, day=r.day, days=r.days, id=r.id) for r in rows
+        Consolidation(contract=number, day=day, days=days, id=id_)
+        for id_, day, days, number in session.execute(query)
     ]
 
 
@@ -282,23 +290,28 @@ def requests(session: Session, numbers: Iterable[str] | None) -> list[Request]:
     """Every completed ticket of these contracts (of all with None), as the rules see them
     (drafts do not count)."""
     query = (
-        select(TicketRow, ContractRow.number)
+        select(
+            TicketRow.id,
+            TicketRow.kind,
+            TicketRow.received_at,
+            TicketRow.answered_at,
+            ContractRow.number,
+        )
         .join(ContractRow, ContractRow.id == TicketRow.contract_id)
         .where(TicketRow.status != "draft")
         .order_by(TicketRow.received_at, TicketRow.id)
     )
     if numbers is not None:
         query = query.where(ContractRow.number.in_(list(numbers)))
-    rows = session.execute(query)
     return [
         Request(
             contract=number,
-            kind=TicketKind(r.kind),
-            received_at=r.received_at,
-            answered_at=r.answered_at,
-            id=r.id,
+            kind=TicketKind(kind),
+            received_at=received_at,
+            answered_at=answered_at,
+            id=id_,
         )
-        for r, number in rows
+        for id_, kind, received_at, answered_at, number in session.execute(query)
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -226,3 +227,33 @@ def test_a_good_multiline_record_keeps_its_text_and_the_first_line_for_duplicate
 def test_region_parameter_reads_national_numbers() -> None:
     (c,) = parse_contracts(csv_text(row(phones="030 123456")), region="DE")
     assert c.phones == ("+4930123456",)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://s1.example.pl",
+        "HTTP://Example.PL/a?b=1#c",
+        "https://host:8080/x",
+        "https://host:/x",
+        "https://a..b",
+        "ftp://example.pl",
+        "https:///path",
+        "https://exa mple.pl",
+        "https://user@example.pl",
+        "https://[::1]/",
+        "https://example.pl/ścieżka",
+        "http:/example.pl",
+        "javascript://example.pl/%0aalert(1)",
+    ],
+)
+def test_a_site_url_is_judged_as_urlsplit_judges_it(url: str) -> None:
+    """The shortcut for plain URLs takes only what the full reading takes."""
+    parts = urlsplit(url)
+    takes = parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in url
+    text = csv_text(row(site_url=url))
+    if takes:
+        assert parse_contracts(text)[0].site_url == url
+    else:
+        with pytest.raises(CsvError, match="site_url"):
+            parse_contracts(text)
