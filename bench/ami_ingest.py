@@ -27,15 +27,23 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ami_profile import (
+    ClockProbe,
+    Probe,
+    ThreadProfiles,
+    bare_cut_split,
+    print_clocks,
+    print_profile,
+)
 from callcenter.config import Settings
 from callcenter.domain.contract_csv import COLUMNS, parse_contracts
 from callcenter.domain.terms import TicketKind
@@ -67,9 +75,7 @@ def stream(frames: list[Frame], copies: int) -> tuple[bytes, int, int]:
         }
     )
     template = b"".join(wire(f) for f in events).decode("utf-8")
-    parts = []
-    for copy in range(copies):
-        parts.append(_ID.sub(lambda m, c=copy: f"{m[1]}{c:05d}", template))
+    parts = [_ID.sub(rf"\g<1>{copy:05d}", template) for copy in range(copies)]
     return "".join(parts).encode("utf-8"), len(events) * copies, calls * copies
 
 
@@ -137,23 +143,31 @@ def decide_beforehand(data: bytes, url: str) -> None:
     engine.dispose()
 
 
-async def pipeline(data: bytes, url: str, screens: bool) -> tuple[float, float, int]:
+async def pipeline(
+    data: bytes, url: str, screens: bool, probe: Probe | None = None
+) -> tuple[float, float, int]:
+    """One measurement: a fresh listener over `data` into `url`: (wall s, CPU s, events).
+    A `probe` other than the plain one (--profile) watches the listener as it goes."""
+    probe = probe or Probe()
     decide_beforehand(data, url)
     engine = db.make_engine(url)
     hub = PopHub()
     listener = Listener(db.sessions(engine), Settings(database_url=url), hub)
+    probe.prepare(listener)
     await listener.warm_up()  # as run_listener does before it connects
-    parser = FrameParser()
     async with contextlib.AsyncExitStack() as stack:
         if screens:  # every operator's screen open: each ringing pop reads the contract
             for endpoint in ("op1", "op2", "op3"):
                 queue = await stack.enter_async_context(hub.subscribe(endpoint))
                 screen = asyncio.create_task(_watch(queue))
                 stack.callback(screen.cancel)
-        return await _ingest(listener, parser, data, engine)
+        result = await probe.ingest(listener, chunks(data))
+    await listener.close()
+    engine.dispose()
+    return result
 
 
-async def _watch(queue: asyncio.Queue[object]) -> None:
+async def _watch(queue: asyncio.Queue[dict[str, Any]]) -> None:
     """An operator's screen: takes every pop as it comes."""
     while True:
         await queue.get()
@@ -178,27 +192,8 @@ def logged(url: str) -> str:
     )
 
 
-async def _ingest(
-    listener: Listener, parser: FrameParser, data: bytes, engine: Any
-) -> tuple[float, float, int]:
-    handled = 0
-    wall, cpu = time.perf_counter(), time.process_time()
-    for chunk in chunks(data):
-        now = datetime.now(UTC)
-        for frame in parser.feed(chunk, now):
-            await listener.handle(frame)
-            handled += 1
-        await asyncio.sleep(0)  # let the writer run, as reads from a socket would
-    await listener.flush(timeout=600)
-    took, used = time.perf_counter() - wall, time.process_time() - cpu
-    await listener.close()
-    engine.dispose()
-    return took, used, handled
-
-
-def _fresh_database(url: str, screens: bool, tmp: str) -> str:
+def _fresh_database(url: str, name: str, tmp: str) -> str:
     """An empty database for one measurement."""
-    name = f"ingest_{int(screens)}"
     if url.startswith("sqlite"):
         return f"sqlite:///{Path(tmp) / name}.db"
     import psycopg
@@ -209,11 +204,52 @@ def _fresh_database(url: str, screens: bool, tmp: str) -> str:
     return f"{base}/{name}"
 
 
+def measure(targets: dict[str, str], data: bytes, base: float, calls: int, tmp: str) -> None:
+    """The pipeline into each target, no screen then op1-op3's screens open."""
+    for screens in (False, True):
+        print(
+            "  operators' screens open (pops read contracts):"
+            if screens
+            else "  no operator's screen open (pops go nowhere):"
+        )
+        for name, url in targets.items():
+            fresh = _fresh_database(url, f"ingest_{int(screens)}", tmp)
+            wall, cpu, handled = asyncio.run(pipeline(data, fresh, screens))
+            rate = handled / wall
+            print(
+                f"    pipeline into {name:<10}: {rate:10.0f} events/s  "
+                f"ratio {rate / base:5.1%} of bare parse  "
+                f"CPU {cpu / calls * 1000:6.2f} s per 1,000 calls"
+            )
+            print(f"      {logged(fresh)}")
+
+
+def profile(
+    targets: dict[str, str], data: bytes, calls: int, panoramisk_cpu: float, tmp: str
+) -> None:
+    """--profile: where the CPU goes (bench/ami_profile.py), into each target."""
+    cut_split = min(bare_cut_split(chunks(data)) for _ in range(3))
+    for screens in (False, True):
+        for name, url in targets.items():
+            print(f"profile: into {name}, {'op1-op3 screens open' if screens else 'no screen'}")
+            clocks = ClockProbe()
+            fresh = _fresh_database(url, f"clocks_{int(screens)}", tmp)
+            asyncio.run(pipeline(data, fresh, screens, clocks))
+            print_clocks(clocks.clocks, calls, cut_split, panoramisk_cpu)
+            profiles = ThreadProfiles()
+            fresh = _fresh_database(url, f"profile_{int(screens)}", tmp)
+            asyncio.run(pipeline(data, fresh, screens, profiles))
+            print_profile(profiles.stats(), calls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recording", type=Path, default=DEFAULT)
     parser.add_argument("--copies", type=int, default=500)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="where the CPU goes (see bench/ami_profile.py)"
+    )
     args = parser.parse_args()
     data, events, calls = stream(read_recording(args.recording), args.copies)
     print(
@@ -226,36 +262,26 @@ def main() -> None:
         bare_panoramisk(warm)
     wall, cpu, parsed = bare_panoramisk(data)
     base = events / wall
-    print(f"  panoramisk bare parse : {base:10.0f} events/s  ({parsed} messages)")
-    targets = {"SQLite": None, "PostgreSQL": None}
+    print(
+        f"  panoramisk bare parse : {base:10.0f} events/s  ({parsed} messages)  "
+        f"CPU {cpu / calls * 1000:6.2f} s per 1,000 calls"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        targets["SQLite"] = f"sqlite:///{Path(tmp) / 'ingest.db'}"
-        server = None
+        targets = {"SQLite": f"sqlite:///{Path(tmp) / 'ingest.db'}"}
+        server: Generator[str, None, None] | None = None
         if not args.no_postgres:
             from tests.conftest import start_postgres  # the same server the tests start
 
-            server = start_postgres()
+            server = cast(Generator[str, None, None], start_postgres())
             targets["PostgreSQL"] = next(server) + "/postgres"
-        for screens in (False, True):
-            print(
-                "  operators' screens open (pops read contracts):"
-                if screens
-                else "  no operator's screen open (pops go nowhere):"
-            )
-            for name, url in targets.items():
-                if url is None:
-                    continue
-                fresh = _fresh_database(url, screens, tmp)
-                wall, cpu, handled = asyncio.run(pipeline(data, fresh, screens))
-                rate = handled / wall
-                print(
-                    f"    pipeline into {name:<10}: {rate:10.0f} events/s  "
-                    f"ratio {rate / base:5.1%} of bare parse  "
-                    f"CPU {cpu / calls * 1000:6.2f} s per 1,000 calls"
-                )
-                print(f"      {logged(fresh)}")
-        if server is not None:
-            server.close()
+        try:
+            if args.profile:
+                profile(targets, data, calls, cpu, tmp)
+            else:
+                measure(targets, data, base, calls, tmp)
+        finally:
+            if server is not None:
+                server.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,97 @@
+"""The frame parser's fast paths (callcenter/pbx/frames.py): whatever the lines, they give
+exactly what reading the frame line by line gives, or hand the frame over to it."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callcenter.pbx.frames import Frame, _crlf_pairs, _parse_lines_slowly, parse_lines
+
+# What parse_lines did before the CRLF fast path: the one regular expression, else the slow
+# path (kept here, as the reference the fast path must agree with).
+_REFERENCE_PAIR = re.compile(r"^([^\s:]+):[ ]?([^\r\n]*)\r?$", re.MULTILINE)
+
+
+def reference(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    if not text.startswith("Response: Follows"):
+        found = _REFERENCE_PAIR.findall(text)
+        if len(found) == text.count("\n") + 1 and "\r\r" not in text:
+            return tuple(found), ()
+    return _parse_lines_slowly(text)
+
+
+# Lines as Asterisk writes them, and every kind of line a hostile or broken peer might send.
+LINES = [
+    "Event: Newchannel",
+    "CallerIDName: Zażółć Gęślą",
+    "AccountCode: ",
+    "Exten: sip:1@2:5060",
+    "AppData: a: b",  # the value holds ": "
+    "Key:value",  # no space after the colon
+    "Empty:",
+    "Two:  spaces",
+    ": no key",
+    "No colon at all",
+    "Sp ace: in key",
+    "Tab\tkey: v",
+    "Nbsp\xa0key: v",  # a non-ASCII space in the key
+    " Lead: space",
+    "Colon:in: key",
+    "Trail: space ",
+    "Only\rCR: inside",
+    "Response: Follows",
+    "--END COMMAND--",
+    "",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(LINES), min_size=1, max_size=8),
+    st.lists(st.sampled_from(["\r\n", "\n", "\r\r\n", "\r"]), min_size=7, max_size=7),
+)
+def test_any_lines_parse_as_reading_them_one_by_one(lines: list[str], ends: list[str]) -> None:
+    text = lines[0] + "".join(end + line for end, line in zip(ends, lines[1:], strict=False))
+    assert parse_lines(text) == reference(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(LINES), min_size=1, max_size=8))
+def test_crlf_lines_parse_as_reading_them_one_by_one(lines: list[str]) -> None:
+    text = "\r\n".join(lines)
+    assert parse_lines(text) == reference(text)
+
+
+def test_a_frame_as_asterisk_writes_it_takes_the_fast_path() -> None:
+    text = "Event: Hangup\r\nCallerIDName: Zażółć\r\nAccountCode: \r\nAppData: a: b"
+    assert _crlf_pairs(text) == (
+        ("Event", "Hangup"),
+        ("CallerIDName", "Zażółć"),
+        ("AccountCode", ""),
+        ("AppData", "a: b"),  # cut where ": " first comes, as the regular expression does
+    )
+
+
+def test_lines_the_fast_path_cannot_judge_are_handed_over() -> None:
+    for line in ("Key:value", "Empty:", ": v", "Sp ace: v", "Nbsp\xa0k: v", "Colon:in: key"):
+        text = f"Event: X\r\n{line}"
+        assert _crlf_pairs(text) is None, line
+    assert _crlf_pairs("Event: X\nUniqueid: 1") is None  # LF alone
+    assert _crlf_pairs("Event: X\r\rUniqueid: 1") is None  # CR alone
+    # ...and parsed as before: a bad line is reported, a colon in the key ends it.
+    assert parse_lines("Event: X\r\nSp ace: v") == ((("Event", "X"),), ("Sp ace: v",))
+    assert parse_lines("Event: X\r\nColon:in: key") == ((("Event", "X"), ("Colon", "in: key")), ())
+
+
+def test_as_dict_keeps_a_repeated_keys_first_value_in_its_place() -> None:
+    frame = Frame.of(
+        ("Event", "Newchannel"), ("ChanVariable", "A=1"), ("Uniqueid", "1.1"),
+        ("ChanVariable", "B=2"), ("Linkedid", "1.1"),
+    )  # fmt: skip
+    event = frame.as_dict()
+    assert event == {"Event": "Newchannel", "ChanVariable": "A=1", "Uniqueid": "1.1",
+                     "Linkedid": "1.1"}  # fmt: skip
+    assert list(event) == ["Event", "ChanVariable", "Uniqueid", "Linkedid"]
