@@ -32,7 +32,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import repeat
 
 GREETING_PREFIX = b"Asterisk Call Manager/"
 MAX_FRAME_BYTES = 256 * 1024
@@ -127,11 +126,18 @@ _PAIR = re.compile(r"^([^\s:]+):[ ]?([^\r\n]*)\r?$", re.MULTILINE)
 _NOT_IN_KEY = re.compile(r"[\s:]")  # what `_PAIR`'s key may not hold
 
 
-def parse_lines(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
-    """The pairs and the malformed lines of one decoded frame (without its blank line)."""
+Pair = tuple[str, str]
+KNOWN_LINES = 8192  # lines a parser remembers as pairs; it forgets them all past that
+
+
+def parse_lines(
+    text: str, known: dict[str, Pair] | None = None
+) -> tuple[tuple[Pair, ...], tuple[str, ...]]:
+    """The pairs and the malformed lines of one decoded frame (without its blank line).
+    `known`: lines already read, as their pairs (a FrameParser's own; kept up to date)."""
     if not text.startswith("Response: Follows"):
         # Fast paths: every line a pair (how Asterisk writes its frames); else line by line.
-        if (pairs := _crlf_pairs(text)) is not None:
+        if (pairs := _crlf_pairs(text, {} if known is None else known)) is not None:
             return pairs, ()
         found = _PAIR.findall(text)
         if len(found) == text.count("\n") + 1 and "\r\r" not in text:
@@ -139,21 +145,31 @@ def parse_lines(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]
     return _parse_lines_slowly(text)
 
 
-def _crlf_pairs(text: str) -> tuple[tuple[str, str], ...] | None:
+def _crlf_pairs(text: str, known: dict[str, Pair]) -> tuple[Pair, ...] | None:
     """The pairs when every line is `Key: value` ended by CRLF, as Asterisk writes them
-    (exactly what `_PAIR` finds then, for half its cost: the lines are cut where ": " first
-    comes, in C); None when a line is anything else, for `_PAIR` and the slow path to judge."""
+    (exactly what `_PAIR` finds then); None when a line is anything else, for `_PAIR` and
+    the slow path to judge.
+
+    Most lines come again and again (`Privilege: call,all`, a caller's number on every
+    event of the call...): a line found in `known` is that pair, looked up in C; each other
+    line is cut where ": " first comes, its key checked, and remembered (all are forgotten
+    once KNOWN_LINES are: the ids and times that never come back do not pile up)."""
     lines = text.split("\r\n")
     breaks = len(lines) - 1
     if text.count("\r") != breaks or text.count("\n") != breaks:
         return None  # a CR or an LF on its own
-    pairs = [(k, v) for k, colon, v in map(str.partition, lines, repeat(": ")) if colon]
-    if len(pairs) != len(lines):
-        return None  # a line without ": "
-    keys = [k for k, _ in pairs]
-    if not all(keys) or _NOT_IN_KEY.search("".join(keys)):
-        return None  # an empty key, or one with a space or a colon (`Key:a: b`)
-    return tuple(pairs)
+    pairs = list(map(known.get, lines))
+    if None not in pairs:
+        return tuple(pairs)  # type: ignore[arg-type]  # (no None left)
+    for i, line in enumerate(lines):
+        if pairs[i] is None:
+            key, colon, value = line.partition(": ")
+            if not colon or not key or _NOT_IN_KEY.search(key):
+                return None  # no ": ", an empty key, or a space or a colon in it (`K:a: b`)
+            if len(known) >= KNOWN_LINES:
+                known.clear()
+            pairs[i] = known[line] = (key, value)
+    return tuple(pairs)  # type: ignore[arg-type]
 
 
 def _parse_lines_slowly(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
@@ -177,13 +193,16 @@ def _parse_lines_slowly(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[s
     return tuple(pairs), tuple(malformed)
 
 
-def decode_frame(raw: bytes, *, received_at: datetime | None = None) -> Frame | None:
-    """One complete frame's bytes (without the blank line) as a Frame; None if empty."""
+def decode_frame(
+    raw: bytes, *, received_at: datetime | None = None, known: dict[str, Pair] | None = None
+) -> Frame | None:
+    """One complete frame's bytes (without the blank line) as a Frame; None if empty.
+    `known`: see parse_lines."""
     try:
         text, invalid = raw.decode("utf-8"), False
     except UnicodeDecodeError:
         text, invalid = raw.decode("utf-8", errors="replace"), True
-    pairs, malformed = parse_lines(text)
+    pairs, malformed = parse_lines(text, known)
     if not pairs and not malformed:
         return None
     return Frame(pairs, malformed, invalid, received_at=received_at)
@@ -213,6 +232,7 @@ class FrameParser:
         self._discarding = False
         self._skipping = 0  # bytes of the stretch being discarded
         self._skipped: list[int] = []  # bytes of each stretch discarded, not yet taken
+        self._known: dict[str, Pair] = {}  # lines read lately, as their pairs (parse_lines)
 
     @property
     def buffered(self) -> int:
@@ -258,7 +278,7 @@ class FrameParser:
                     start = match.start() + 1
                     continue
                 self._end_skip(span[1] - start)
-            elif (frame := decode_frame(raw, received_at=at)) is not None:
+            elif (frame := decode_frame(raw, received_at=at, known=self._known)) is not None:
                 frames.append(frame)
             start = span[1]
 

@@ -8,7 +8,15 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callcenter.pbx.frames import Frame, _crlf_pairs, _parse_lines_slowly, parse_lines
+from callcenter.pbx.frames import (
+    KNOWN_LINES,
+    Frame,
+    FrameParser,
+    Pair,
+    _crlf_pairs,
+    _parse_lines_slowly,
+    parse_lines,
+)
 
 # What parse_lines did before the CRLF fast path: the one regular expression, else the slow
 # path (kept here, as the reference the fast path must agree with).
@@ -48,6 +56,10 @@ LINES = [
 ]
 
 
+# Lines remembered across every example, as a FrameParser remembers them across frames.
+KNOWN: dict[str, Pair] = {}
+
+
 @settings(max_examples=500, deadline=None)
 @given(
     st.lists(st.sampled_from(LINES), min_size=1, max_size=8),
@@ -56,6 +68,7 @@ LINES = [
 def test_any_lines_parse_as_reading_them_one_by_one(lines: list[str], ends: list[str]) -> None:
     text = lines[0] + "".join(end + line for end, line in zip(ends, lines[1:], strict=False))
     assert parse_lines(text) == reference(text)
+    assert parse_lines(text, KNOWN) == reference(text)
 
 
 @settings(max_examples=300, deadline=None)
@@ -63,27 +76,62 @@ def test_any_lines_parse_as_reading_them_one_by_one(lines: list[str], ends: list
 def test_crlf_lines_parse_as_reading_them_one_by_one(lines: list[str]) -> None:
     text = "\r\n".join(lines)
     assert parse_lines(text) == reference(text)
+    assert parse_lines(text, KNOWN) == reference(text)
 
 
 def test_a_frame_as_asterisk_writes_it_takes_the_fast_path() -> None:
     text = "Event: Hangup\r\nCallerIDName: Zażółć\r\nAccountCode: \r\nAppData: a: b"
-    assert _crlf_pairs(text) == (
-        ("Event", "Hangup"),
-        ("CallerIDName", "Zażółć"),
-        ("AccountCode", ""),
-        ("AppData", "a: b"),  # cut where ": " first comes, as the regular expression does
+    known: dict[str, Pair] = {}
+    assert (
+        _crlf_pairs(text, known)
+        == _crlf_pairs(text, known)
+        == (
+            ("Event", "Hangup"),
+            ("CallerIDName", "Zażółć"),
+            ("AccountCode", ""),
+            ("AppData", "a: b"),  # cut where ": " first comes, as the regular expression does
+        )
     )
 
 
 def test_lines_the_fast_path_cannot_judge_are_handed_over() -> None:
     for line in ("Key:value", "Empty:", ": v", "Sp ace: v", "Nbsp\xa0k: v", "Colon:in: key"):
         text = f"Event: X\r\n{line}"
-        assert _crlf_pairs(text) is None, line
-    assert _crlf_pairs("Event: X\nUniqueid: 1") is None  # LF alone
-    assert _crlf_pairs("Event: X\r\rUniqueid: 1") is None  # CR alone
+        assert _crlf_pairs(text, {}) is None, line
+    assert _crlf_pairs("Event: X\nUniqueid: 1", {}) is None  # LF alone
+    assert _crlf_pairs("Event: X\r\rUniqueid: 1", {}) is None  # CR alone
     # ...and parsed as before: a bad line is reported, a colon in the key ends it.
     assert parse_lines("Event: X\r\nSp ace: v") == ((("Event", "X"),), ("Sp ace: v",))
     assert parse_lines("Event: X\r\nColon:in: key") == ((("Event", "X"), ("Colon", "in: key")), ())
+
+
+def test_a_known_line_is_read_as_it_was_and_a_bad_one_is_never_known() -> None:
+    known: dict[str, Pair] = {}
+    assert _crlf_pairs("Event: X\r\nPrivilege: call,all", known) is not None
+    assert known == {"Event: X": ("Event", "X"), "Privilege: call,all": ("Privilege", "call,all")}
+    # a known line beside a bad one: the frame is still handed over, and read as before
+    assert _crlf_pairs("Privilege: call,all\r\nSp ace: v", known) is None
+    assert "Sp ace: v" not in known
+    assert parse_lines("Privilege: call,all\r\nSp ace: v", known) == (
+        (("Privilege", "call,all"),),
+        ("Sp ace: v",),
+    )
+
+
+def test_a_parser_forgets_the_lines_it_knows_past_its_bound() -> None:
+    """Every event's own Uniqueid and Timestamp are new lines: memory stays bounded."""
+    parser = FrameParser()
+    wire = b"".join(
+        f"Event: Newstate\r\nUniqueid: 1700000000.{n}\r\n\r\n".encode()
+        for n in range(KNOWN_LINES + 10)
+    )
+    frames = parser.feed(wire)
+    assert len(frames) == KNOWN_LINES + 10
+    assert frames[-1].pairs == (
+        ("Event", "Newstate"),
+        ("Uniqueid", f"1700000000.{KNOWN_LINES + 9}"),
+    )
+    assert len(parser._known) <= KNOWN_LINES
 
 
 def test_as_dict_keeps_a_repeated_keys_first_value_in_its_place() -> None:
