@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.call_log_writer import CallLogWriter, Report
 from callcenter.config import Settings
 from callcenter.domain.calendar import Calendar
-from callcenter.domain.callbacks import OutboundCall, OutboundTracker, attempt_of
+from callcenter.domain.callbacks import ATTEMPT_PREFIX, OutboundCall, OutboundTracker
 from callcenter.domain.calls import FOLLOWED, Call, CallState, Pop, PopKind, Tracker
 from callcenter.domain.reconcile import (
     LiveChannel,
@@ -318,11 +318,16 @@ def _identify(session: Session, caller: str, arrived: datetime, region: str) -> 
     return call_log.Identified(decision.covered, decision.contract)
 
 
+_LINKEDID_KEYS = frozenset({"Linkedid", "LinkedID"})  # as domain/ami_events.linkedid_of reads
+
+
 def _of_attempt(frame: Frame) -> bool:
     """Might this be a callback attempt's event? (The outbound tracker follows every event of
-    its calls.) Looser than OutboundTracker.claims, any spelling of the key: what passes is
-    judged in full."""
-    return attempt_of(frame.get("Linkedid") or frame.get("LinkedID") or "") is not None
+    its calls.) Looser than OutboundTracker.claims, any Linkedid's value that starts as an
+    attempt's does: what passes is judged in full."""
+    return any(
+        value.startswith(ATTEMPT_PREFIX) for key, value in frame.pairs if key in _LINKEDID_KEYS
+    )
 
 
 def _linkedid(call: Call | OutboundCall) -> str:
