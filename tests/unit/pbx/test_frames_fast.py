@@ -3,6 +3,7 @@ exactly what reading the frame line by line gives, or hand the frame over to it.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from hypothesis import given, settings
@@ -143,3 +144,42 @@ def test_as_dict_keeps_a_repeated_keys_first_value_in_its_place() -> None:
     assert event == {"Event": "Newchannel", "ChanVariable": "A=1", "Uniqueid": "1.1",
                      "Linkedid": "1.1"}  # fmt: skip
     assert list(event) == ["Event", "ChanVariable", "Uniqueid", "Linkedid"]
+
+
+# Frames and stretches of a stream, as Asterisk sends them and otherwise.
+PIECES = [
+    b"Event: Newchannel\r\nCallerIDName: Za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87\r\nUniqueid: 1.1\r\n\r\n",
+    b"Event: Hangup\r\nChanVariable: A=1\r\nChanVariable: B=2\r\n\r\n",
+    b"Response: Follows\r\nPrivilege: Command\r\nfree text: here\r\n--END COMMAND--\r\n\r\n",
+    b"Event: X\r\nNo colon\r\n\r\n",
+    b"Event: Bad\r\nValue: \xff\xfe\r\n\r\n",  # invalid UTF-8
+    b"\r\n\r\n",  # an empty frame
+    b"garbage only\r\n\r\n",
+    b"Event: Lone\rCR: x\r\n\r\n",
+    b"Event: Big\r\nData: " + b"x" * 1500 + b"\r\n\r\n",  # oversized at a small bound
+]
+
+
+def cut_one_by_one(parser: FrameParser) -> FrameParser:
+    parser._cut_at_once = lambda frames, at: 0  # type: ignore[method-assign]
+    return parser
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=10),
+    st.lists(st.integers(min_value=1, max_value=4000), max_size=6),
+    st.sampled_from([1025, 4096, 256 * 1024]),
+)
+def test_frames_cut_at_once_are_the_frames_cut_one_by_one(
+    pieces: list[bytes], cuts: list[int], bound: int
+) -> None:
+    stream = b"Asterisk Call Manager/11.0.0\r\n" + b"".join(pieces)
+    points = sorted({0, len(stream), *(c for c in cuts if c < len(stream))})
+    chunks = [stream[a:b] for a, b in itertools.pairwise(points)]
+    fast, slow = FrameParser(max_frame_bytes=bound), cut_one_by_one(FrameParser(bound))
+    got = [f for chunk in chunks for f in fast.feed(chunk)]
+    want = [f for chunk in chunks for f in slow.feed(chunk)]
+    assert got == want
+    assert (fast.greeting, fast.buffered, fast.dropped_bytes, fast.take_skipped()) == (
+        slow.greeting, slow.buffered, slow.dropped_bytes, slow.take_skipped())  # fmt: skip
