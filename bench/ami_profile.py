@@ -58,6 +58,9 @@ PARTS: tuple[tuple[str, str], ...] = (
 )
 
 
+OTHER = "other (built-ins: str, dict, re..., called from all of the above)"
+
+
 @dataclass
 class Clocks:
     """Thread CPU seconds of each part of one pipeline run."""
@@ -215,11 +218,11 @@ def print_profile(stats: pstats.Stats, calls: int, top: int = 25) -> None:
     parts: dict[str, float] = {}
     for (path, _, name), (_, _, own, _, _) in raw.items():
         where = f"{path}:{name}"
-        part = next((label for label, marker in PARTS if marker in where), "other")
+        part = next((label for label, marker in PARTS if marker in where), OTHER)
         parts[part] = parts.get(part, 0.0) + own
     print(f"  cProfile, own time by part (profiled total {total * per:.2f} s per 1,000 calls):")
     for part, own in sorted(parts.items(), key=lambda item: -item[1]):
-        print(f"    {part:<52}: {own * per:6.2f} s  {own / total:5.1%}")
+        print(f"    {part:<70}: {own * per:6.2f} s  {own / total:5.1%}")
     print(f"  the {top} functions with the most own time (per 1,000 calls):")
     ranked = sorted(raw.items(), key=lambda item: -item[1][2])[:top]
     for (path, line, name), (_, calls_made, own, cumulative, _) in ranked:
