@@ -268,6 +268,11 @@ def measure(
                 f"(rounds {ratios[0]:.1%}-{ratios[-1]:.1%})  "
                 f"CPU {statistics.median(r.cpu for r in runs):5.2f} s per 1,000 calls"
             )
+            print(
+                "      each round: "
+                + ", ".join(f"{r.ratio:.1%} ({r.rate:,.0f}/{r.base:,.0f} ev/s, {r.cpu:.2f} s)"
+                            for r in runs)
+            )  # fmt: skip
             print(f"      {logs[screens, name]}")
 
 
