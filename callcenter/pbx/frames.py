@@ -293,15 +293,19 @@ class FrameParser:
         if end < 0 or end > self.max_frame_bytes:
             return 0
         try:
-            text = self._buffer[:end].decode("utf-8")
+            text = self._buffer[: end + 4].decode("utf-8")
         except UnicodeDecodeError:
             return 0
-        for part in text.split("\r\n\r\n"):
+        parts = text.split("\r\n\r\n")
+        # After the last cut: nothing, or a CRLF when the last CRLF CRLF overlapped the one
+        # before it (CRLF CRLF CRLF): the loop cuts there too, and so keeps that CRLF.
+        rest = parts.pop()
+        for part in parts:
             pairs, malformed = parse_lines(part, self._known)
             if pairs or malformed:  # (an empty frame is none)
                 frames.append(Frame(pairs, malformed, received_at=at))
         self._scan_from = 0
-        return end + 4
+        return end + 4 - len(rest)
 
     def _take_greeting(self) -> bool:
         """Consume the greeting line if the stream starts with one; False: need more bytes."""

@@ -183,3 +183,12 @@ def test_frames_cut_at_once_are_the_frames_cut_one_by_one(
     assert got == want
     assert (fast.greeting, fast.buffered, fast.dropped_bytes, fast.take_skipped()) == (
         slow.greeting, slow.buffered, slow.dropped_bytes, slow.take_skipped())  # fmt: skip
+
+
+def test_a_read_ending_in_crlf_crlf_crlf_keeps_the_last_crlf_as_the_loop_does() -> None:
+    """CRLF CRLF CRLF holds two overlapping blank lines; the loop cuts at the first."""
+    reads = [b"Event: A\r\n\r\n\r\n", b"\r\nNo colon\r\n\r\nEvent: B\r\n\r\n"]
+    fast, slow = FrameParser(), cut_one_by_one(FrameParser())
+    assert fast.feed(reads[0]) == slow.feed(reads[0]) == [Frame.of(("Event", "A"))]
+    assert fast.buffered == slow.buffered == 2
+    assert fast.feed(reads[1]) == slow.feed(reads[1])
