@@ -1,6 +1,7 @@
 """Benchmark: the AMI listener's full pipeline against panoramisk's bare parse, same stream.
 
-Run: `.venv/bin/python bench/ami_ingest.py [--copies 500] [--recording FILE] [--no-postgres]`
+Run: `.venv/bin/python bench/ami_ingest.py [--copies 500] [--rounds 3] [--recording FILE]
+[--no-postgres] [--profile]`
 
 The stream is a recording of real calls from this project's Asterisk (a fixture under
 tests/fixtures/ami/, made by `callcenter listen --record`), repeated `--copies` times with
@@ -14,8 +15,14 @@ every Uniqueid/Linkedid made unique per copy, so each copy is a new set of calls
   as it would have written them when each call arrived), into a fresh SQLite file and
   (unless --no-postgres) a PostgreSQL server that the benchmark starts on loopback.
 
-Reports events/s for each, the pipeline's ratio to the bare parse, and CPU seconds per 1,000
-calls. Nothing is asserted.
+Each mode (no screen open, or op1-op3's; into each database) is measured `--rounds` times,
+each time right after a bare parse of its own (a machine shared with other work slows both
+alike). Reports per mode the median events/s, the median ratio to the bare parse with the
+lowest and highest of the rounds, and CPU seconds per 1,000 calls; beside them the load
+average, and our FrameParser's cut and split alone. Nothing is asserted.
+
+`--profile`: where the listener's CPU goes instead (bench/ami_profile.py): each part on its
+own thread's clock, then cProfile in every thread.
 """
 
 from __future__ import annotations
@@ -23,19 +30,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ami_profile import (
+    ClockProbe,
+    Probe,
+    ThreadProfiles,
+    bare_cut_split,
+    print_clocks,
+    print_profile,
+)
 from callcenter.config import Settings
 from callcenter.domain.contract_csv import COLUMNS, parse_contracts
 from callcenter.domain.terms import TicketKind
@@ -67,9 +85,7 @@ def stream(frames: list[Frame], copies: int) -> tuple[bytes, int, int]:
         }
     )
     template = b"".join(wire(f) for f in events).decode("utf-8")
-    parts = []
-    for copy in range(copies):
-        parts.append(_ID.sub(lambda m, c=copy: f"{m[1]}{c:05d}", template))
+    parts = [_ID.sub(rf"\g<1>{copy:05d}", template) for copy in range(copies)]
     return "".join(parts).encode("utf-8"), len(events) * copies, calls * copies
 
 
@@ -137,23 +153,31 @@ def decide_beforehand(data: bytes, url: str) -> None:
     engine.dispose()
 
 
-async def pipeline(data: bytes, url: str, screens: bool) -> tuple[float, float, int]:
+async def pipeline(
+    data: bytes, url: str, screens: bool, probe: Probe | None = None
+) -> tuple[float, float, int]:
+    """One measurement: a fresh listener over `data` into `url`: (wall s, CPU s, events).
+    A `probe` other than the plain one (--profile) watches the listener as it goes."""
+    probe = probe or Probe()
     decide_beforehand(data, url)
     engine = db.make_engine(url)
     hub = PopHub()
     listener = Listener(db.sessions(engine), Settings(database_url=url), hub)
+    probe.prepare(listener)
     await listener.warm_up()  # as run_listener does before it connects
-    parser = FrameParser()
     async with contextlib.AsyncExitStack() as stack:
         if screens:  # every operator's screen open: each ringing pop reads the contract
             for endpoint in ("op1", "op2", "op3"):
                 queue = await stack.enter_async_context(hub.subscribe(endpoint))
                 screen = asyncio.create_task(_watch(queue))
                 stack.callback(screen.cancel)
-        return await _ingest(listener, parser, data, engine)
+        result = await probe.ingest(listener, chunks(data))
+    await listener.close()
+    engine.dispose()
+    return result
 
 
-async def _watch(queue: asyncio.Queue[object]) -> None:
+async def _watch(queue: asyncio.Queue[dict[str, Any]]) -> None:
     """An operator's screen: takes every pop as it comes."""
     while True:
         await queue.get()
@@ -178,27 +202,8 @@ def logged(url: str) -> str:
     )
 
 
-async def _ingest(
-    listener: Listener, parser: FrameParser, data: bytes, engine: Any
-) -> tuple[float, float, int]:
-    handled = 0
-    wall, cpu = time.perf_counter(), time.process_time()
-    for chunk in chunks(data):
-        now = datetime.now(UTC)
-        for frame in parser.feed(chunk, now):
-            await listener.handle(frame)
-            handled += 1
-        await asyncio.sleep(0)  # let the writer run, as reads from a socket would
-    await listener.flush(timeout=600)
-    took, used = time.perf_counter() - wall, time.process_time() - cpu
-    await listener.close()
-    engine.dispose()
-    return took, used, handled
-
-
-def _fresh_database(url: str, screens: bool, tmp: str) -> str:
+def _fresh_database(url: str, name: str, tmp: str) -> str:
     """An empty database for one measurement."""
-    name = f"ingest_{int(screens)}"
     if url.startswith("sqlite"):
         return f"sqlite:///{Path(tmp) / name}.db"
     import psycopg
@@ -209,11 +214,99 @@ def _fresh_database(url: str, screens: bool, tmp: str) -> str:
     return f"{base}/{name}"
 
 
+@dataclass
+class Round:
+    """One measurement of one mode, beside the bare parse timed just before it."""
+
+    ratio: float
+    rate: float  # the pipeline's events/s
+    base: float  # the bare parse's events/s, just before
+    cpu: float  # the pipeline's CPU seconds per 1,000 calls
+
+
+def measure(
+    targets: dict[str, str], data: bytes, events: int, calls: int, rounds: int, tmp: str
+) -> None:
+    """`rounds` rounds; in each, every mode (no screen, then op1-op3's screens open; each
+    target) is the bare parse then the pipeline, back to back, so a machine busy with other
+    work slows both alike. Then per mode: the median over the rounds, and the spread."""
+    found: dict[tuple[bool, str], list[Round]] = {}
+    cut_split: list[float] = []
+    logs: dict[tuple[bool, str], str] = {}
+    print(f"  load average at the start: {_load()}")
+    for number in range(1, rounds + 1):
+        cut_split.append(events / min(bare_cut_split(chunks(data))[0] for _ in range(2)))
+        for screens in (False, True):
+            for name, url in targets.items():
+                bare, _, _ = bare_panoramisk(data)
+                fresh = _fresh_database(url, f"ingest_{number}_{int(screens)}", tmp)
+                wall, cpu, handled = asyncio.run(pipeline(data, fresh, screens))
+                rate, base = handled / wall, events / bare
+                found.setdefault((screens, name), []).append(
+                    Round(rate / base, rate, base, cpu / calls * 1000)
+                )
+                logs[screens, name] = logged(fresh)
+        print(f"  round {number} of {rounds} done, load average {_load()}")
+    bases = [r.base for runs in found.values() for r in runs]
+    print(
+        f"  bare parse, median of every run: panoramisk {statistics.median(bases):,.0f} "
+        f"events/s; our FrameParser's cut+split alone {statistics.median(cut_split):,.0f} "
+        f"events/s (its best of two in each round)"
+    )
+    for screens in (False, True):
+        print(
+            "  operators' screens open (pops read contracts):"
+            if screens
+            else "  no operator's screen open (pops go nowhere):"
+        )
+        for name in targets:
+            runs = found[screens, name]
+            ratios = sorted(r.ratio for r in runs)
+            print(
+                f"    pipeline into {name:<10}: {statistics.median(r.rate for r in runs):8,.0f} "
+                f"events/s  ratio {statistics.median(ratios):5.1%} of bare parse "
+                f"(rounds {ratios[0]:.1%}-{ratios[-1]:.1%})  "
+                f"CPU {statistics.median(r.cpu for r in runs):5.2f} s per 1,000 calls"
+            )
+            print(
+                "      each round: "
+                + ", ".join(f"{r.ratio:.1%} ({r.rate:,.0f}/{r.base:,.0f} ev/s, {r.cpu:.2f} s)"
+                            for r in runs)
+            )  # fmt: skip
+            print(f"      {logs[screens, name]}")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def profile(
+    targets: dict[str, str], data: bytes, calls: int, panoramisk_cpu: float, tmp: str
+) -> None:
+    """--profile: where the CPU goes (bench/ami_profile.py), into each target."""
+    cut_split = min(bare_cut_split(chunks(data))[1] for _ in range(3))
+    for screens in (False, True):
+        for name, url in targets.items():
+            print(f"profile: into {name}, {'op1-op3 screens open' if screens else 'no screen'}")
+            clocks = ClockProbe()
+            fresh = _fresh_database(url, f"clocks_{int(screens)}", tmp)
+            asyncio.run(pipeline(data, fresh, screens, clocks))
+            print_clocks(clocks.clocks, calls, cut_split, panoramisk_cpu)
+            profiles = ThreadProfiles()
+            fresh = _fresh_database(url, f"profile_{int(screens)}", tmp)
+            asyncio.run(pipeline(data, fresh, screens, profiles))
+            print_profile(profiles.stats(), calls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recording", type=Path, default=DEFAULT)
     parser.add_argument("--copies", type=int, default=500)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements of each mode")
+    parser.add_argument(
+        "--profile", action="store_true", help="where the CPU goes (see bench/ami_profile.py)"
+    )
     args = parser.parse_args()
     data, events, calls = stream(read_recording(args.recording), args.copies)
     print(
@@ -225,37 +318,26 @@ def main() -> None:
         asyncio.run(pipeline(warm, f"sqlite:///{Path(tmp) / 'warm.db'}", True))
         bare_panoramisk(warm)
     wall, cpu, parsed = bare_panoramisk(data)
-    base = events / wall
-    print(f"  panoramisk bare parse : {base:10.0f} events/s  ({parsed} messages)")
-    targets = {"SQLite": None, "PostgreSQL": None}
+    print(
+        f"  panoramisk bare parse : {events / wall:10.0f} events/s  ({parsed} messages)  "
+        f"CPU {cpu / calls * 1000:6.2f} s per 1,000 calls"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        targets["SQLite"] = f"sqlite:///{Path(tmp) / 'ingest.db'}"
-        server = None
+        targets = {"SQLite": f"sqlite:///{Path(tmp) / 'ingest.db'}"}
+        server: Generator[str, None, None] | None = None
         if not args.no_postgres:
             from tests.conftest import start_postgres  # the same server the tests start
 
-            server = start_postgres()
+            server = cast(Generator[str, None, None], start_postgres())
             targets["PostgreSQL"] = next(server) + "/postgres"
-        for screens in (False, True):
-            print(
-                "  operators' screens open (pops read contracts):"
-                if screens
-                else "  no operator's screen open (pops go nowhere):"
-            )
-            for name, url in targets.items():
-                if url is None:
-                    continue
-                fresh = _fresh_database(url, screens, tmp)
-                wall, cpu, handled = asyncio.run(pipeline(data, fresh, screens))
-                rate = handled / wall
-                print(
-                    f"    pipeline into {name:<10}: {rate:10.0f} events/s  "
-                    f"ratio {rate / base:5.1%} of bare parse  "
-                    f"CPU {cpu / calls * 1000:6.2f} s per 1,000 calls"
-                )
-                print(f"      {logged(fresh)}")
-        if server is not None:
-            server.close()
+        try:
+            if args.profile:
+                profile(targets, data, calls, cpu, tmp)
+            else:
+                measure(targets, data, events, calls, args.rounds, tmp)
+        finally:
+            if server is not None:
+                server.close()
 
 
 if __name__ == "__main__":

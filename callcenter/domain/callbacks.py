@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 from callcenter.domain.calls import endpoint_of, event_time, linkedid_of
 
@@ -105,12 +106,13 @@ def refusal(done_at: datetime | None, running_since: datetime | None, now: datet
 
 # --- the originated call's Linkedid -----------------------------------------------------------
 
-_LINKEDID = re.compile(r"cc-callback-([0-9]{1,18})-([0-9a-f]{4,32})")
+ATTEMPT_PREFIX: Final = "cc-callback-"  # how every attempt's Linkedid starts
+_LINKEDID = re.compile(re.escape(ATTEMPT_PREFIX) + r"([0-9]{1,18})-([0-9a-f]{4,32})")
 
 
 def attempt_linkedid(attempt_id: int, token: str) -> str:
     """The Uniqueid (and so Linkedid) the Originate gives the operator's channel."""
-    linkedid = f"cc-callback-{attempt_id}-{token}"
+    linkedid = f"{ATTEMPT_PREFIX}{attempt_id}-{token}"
     if not _LINKEDID.fullmatch(linkedid):
         raise ValueError(f"bad attempt id or token: {attempt_id!r}, {token!r}")
     return linkedid

@@ -86,8 +86,8 @@ from callcenter.domain.call_values import (
 )
 
 __all__ = [  # the call's values, with the machine that moves them
-    "QUEUE_END_OUTCOMES", "Call", "CallState", "Outcome", "Pop", "PopKind", "QueueFacts",
-    "Ring", "RingResult", "Tracker", "Update", "apply", "arrive", "cancel_ringing",
+    "FOLLOWED", "QUEUE_END_OUTCOMES", "Call", "CallState", "Outcome", "Pop", "PopKind",
+    "QueueFacts", "Ring", "RingResult", "Tracker", "Update", "apply", "arrive", "cancel_ringing",
     "endpoint_of", "event_key", "event_time", "finish_ring", "linkedid_of", "moves_forward",
     "outcome_of",
 ]  # fmt: skip
@@ -326,6 +326,11 @@ def table(rows: list[Row]) -> dict[tuple[CallState, str], Step]:
 
 TRANSITIONS: dict[tuple[CallState, str], Step] = table(ROWS)
 
+# The AMI `Event`s that can move a call: arrive's Newchannel and each row's (a table name is
+# the Event, then maybe a word of its own: `UserEvent CallcenterDecision`, `Hangup leg`). The
+# tracker changes nothing for any other event, so whoever feeds it may skip those unread.
+FOLLOWED: Final = frozenset({"Newchannel", *(event.split(" ", 1)[0] for _, event, _, _ in ROWS)})
+
 
 def arrive(event: Event, at: datetime) -> Call | None:
     """A new call from the caller channel's `Newchannel` (Uniqueid == Linkedid), else None."""
@@ -374,7 +379,7 @@ class Tracker:
     def feed(self, event: Event, received: datetime) -> Update | None:
         """Apply one event; the changed call (ended calls leave the tracker), or None."""
         linkedid = linkedid_of(event)
-        if not linkedid:
+        if not linkedid or event.get("Event") not in FOLLOWED:
             return None
         at = event_time(event, received)
         call = self.calls.get(linkedid)

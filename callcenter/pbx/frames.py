@@ -98,11 +98,8 @@ class Frame:
     def as_dict(self) -> dict[str, str]:
         """Keys as sent; a repeated key keeps its first value (see `get_all`)."""
         result = dict(self.pairs)
-        if len(result) == len(self.pairs):
-            return result
-        result = {}  # a repeated key: dict() kept its last value
-        for k, v in self.pairs:
-            result.setdefault(k, v)
+        if len(result) != len(self.pairs):  # a repeated key: dict() kept its last value
+            result.update(reversed(self.pairs))  # the first one last, each key where it was
         return result
 
     def variables(self, key: str = "ChanVariable") -> dict[str, str]:
@@ -123,19 +120,56 @@ class Frame:
         return " ".join(parts) or f"keys={[k for k, _ in self.pairs[:5]]}"
 
 
-# One well-formed `Key: value` line; keys have no space or colon. Used for the fast path.
+# One well-formed `Key: value` line; keys have no space or colon. Used for the fast paths.
 # (A greedy class, not a lazy `.*?`: no backtracking at every character of a value.)
 _PAIR = re.compile(r"^([^\s:]+):[ ]?([^\r\n]*)\r?$", re.MULTILINE)
+_NOT_IN_KEY = re.compile(r"[\s:]")  # what `_PAIR`'s key may not hold
 
 
-def parse_lines(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
-    """The pairs and the malformed lines of one decoded frame (without its blank line)."""
+Pair = tuple[str, str]
+KNOWN_LINES = 8192  # lines a parser remembers as pairs; it forgets them all past that
+
+
+def parse_lines(
+    text: str, known: dict[str, Pair] | None = None
+) -> tuple[tuple[Pair, ...], tuple[str, ...]]:
+    """The pairs and the malformed lines of one decoded frame (without its blank line).
+    `known`: lines already read, as their pairs (a FrameParser's own; kept up to date)."""
     if not text.startswith("Response: Follows"):
-        # Fast path: every line a pair (how Asterisk writes its frames); else line by line.
+        # Fast paths: every line a pair (how Asterisk writes its frames); else line by line.
+        if (pairs := _crlf_pairs(text, {} if known is None else known)) is not None:
+            return pairs, ()
         found = _PAIR.findall(text)
         if len(found) == text.count("\n") + 1 and "\r\r" not in text:
             return tuple(found), ()
     return _parse_lines_slowly(text)
+
+
+def _crlf_pairs(text: str, known: dict[str, Pair]) -> tuple[Pair, ...] | None:
+    """The pairs when every line is `Key: value` ended by CRLF, as Asterisk writes them
+    (exactly what `_PAIR` finds then); None when a line is anything else, for `_PAIR` and
+    the slow path to judge.
+
+    Most lines come again and again (`Privilege: call,all`, a caller's number on every
+    event of the call...): a line found in `known` is that pair, looked up in C; each other
+    line is cut where ": " first comes, its key checked, and remembered (all are forgotten
+    once KNOWN_LINES are: the ids and times that never come back do not pile up)."""
+    lines = text.split("\r\n")
+    breaks = len(lines) - 1
+    if text.count("\r") != breaks or text.count("\n") != breaks:
+        return None  # a CR or an LF on its own
+    pairs = list(map(known.get, lines))
+    at = 0
+    for _ in range(pairs.count(None)):  # the new lines, found in C
+        at = pairs.index(None, at)
+        line = lines[at]
+        key, colon, value = line.partition(": ")
+        if not colon or not key or _NOT_IN_KEY.search(key):
+            return None  # no ": ", an empty key, or a space or a colon in it (`K:a: b`)
+        if len(known) >= KNOWN_LINES:
+            known.clear()
+        pairs[at] = known[line] = (key, value)
+    return tuple(pairs)  # type: ignore[arg-type]
 
 
 def _parse_lines_slowly(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
@@ -159,13 +193,16 @@ def _parse_lines_slowly(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[s
     return tuple(pairs), tuple(malformed)
 
 
-def decode_frame(raw: bytes, *, received_at: datetime | None = None) -> Frame | None:
-    """One complete frame's bytes (without the blank line) as a Frame; None if empty."""
+def decode_frame(
+    raw: bytes, *, received_at: datetime | None = None, known: dict[str, Pair] | None = None
+) -> Frame | None:
+    """One complete frame's bytes (without the blank line) as a Frame; None if empty.
+    `known`: see parse_lines."""
     try:
         text, invalid = raw.decode("utf-8"), False
     except UnicodeDecodeError:
         text, invalid = raw.decode("utf-8", errors="replace"), True
-    pairs, malformed = parse_lines(text)
+    pairs, malformed = parse_lines(text, known)
     if not pairs and not malformed:
         return None
     return Frame(pairs, malformed, invalid, received_at=received_at)
@@ -195,6 +232,7 @@ class FrameParser:
         self._discarding = False
         self._skipping = 0  # bytes of the stretch being discarded
         self._skipped: list[int] = []  # bytes of each stretch discarded, not yet taken
+        self._known: dict[str, Pair] = {}  # lines read lately, as their pairs (parse_lines)
 
     @property
     def buffered(self) -> int:
@@ -211,6 +249,8 @@ class FrameParser:
         # Asterisk ends every line with CRLF: then a frame ends exactly at CRLF CRLF, and a
         # plain search finds it; other line ends go through the regular expression.
         crlf_only = buffer.count(b"\n") == buffer.count(b"\r\n")
+        if crlf_only and not self._discarding:
+            start = self._cut_at_once(frames, at)
         while True:
             at_from = max(start, self._scan_from)
             if crlf_only:
@@ -240,9 +280,32 @@ class FrameParser:
                     start = match.start() + 1
                     continue
                 self._end_skip(span[1] - start)
-            elif (frame := decode_frame(raw, received_at=at)) is not None:
+            elif (frame := decode_frame(raw, received_at=at, known=self._known)) is not None:
                 frames.append(frame)
             start = span[1]
+
+    def _cut_at_once(self, frames: list[Frame], at: datetime | None) -> int:
+        """The fast path, for a buffer whose lines all end in CRLF: every frame it completes,
+        decoded together and cut at each CRLF CRLF, as the loop in `feed` would cut them one
+        by one; where it stopped. It leaves what it cannot judge so to the loop: a stretch
+        long enough to hold an oversized frame, invalid UTF-8 (flagged frame by frame)."""
+        end = self._buffer.rfind(b"\r\n\r\n", self._scan_from)
+        if end < 0 or end > self.max_frame_bytes:
+            return 0
+        try:
+            text = self._buffer[: end + 4].decode("utf-8")
+        except UnicodeDecodeError:
+            return 0
+        parts = text.split("\r\n\r\n")
+        # After the last cut: nothing, or a CRLF when the last CRLF CRLF overlapped the one
+        # before it (CRLF CRLF CRLF): the loop cuts there too, and so keeps that CRLF.
+        rest = parts.pop()
+        for part in parts:
+            pairs, malformed = parse_lines(part, self._known)
+            if pairs or malformed:  # (an empty frame is none)
+                frames.append(Frame(pairs, malformed, received_at=at))
+        self._scan_from = 0
+        return end + 4 - len(rest)
 
     def _take_greeting(self) -> bool:
         """Consume the greeting line if the stream starts with one; False: need more bytes."""

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.call_log_writer import CallLogWriter, Report
 from callcenter.config import Settings
 from callcenter.domain.calendar import Calendar
-from callcenter.domain.callbacks import OutboundCall, OutboundTracker
-from callcenter.domain.calls import Call, CallState, Pop, PopKind, Tracker
+from callcenter.domain.callbacks import ATTEMPT_PREFIX, OutboundCall, OutboundTracker
+from callcenter.domain.calls import FOLLOWED, Call, CallState, Pop, PopKind, Tracker
 from callcenter.domain.reconcile import (
     LiveChannel,
     adopt_live,
@@ -86,6 +86,8 @@ class Listener:
     async def handle(self, frame: Frame) -> None:
         """The AmiClient's one consumer: every event, in arrival order."""
         self.events += 1
+        if frame.event not in FOLLOWED and not _of_attempt(frame):
+            return  # moves no call (most of what Asterisk sends): not read any further
         event = frame.as_dict()
         received = frame.received_at or datetime.now(UTC)
         self.board.feed(event, received)
@@ -327,6 +329,18 @@ def _identify(session: Session, caller: str, arrived: datetime, region: str) -> 
     """A call the routing service did not decide: the same rules, as of its arrival."""
     decision = route_call(session, caller, arrived, region)
     return call_log.Identified(decision.covered, decision.contract)
+
+
+_LINKEDID_KEYS = frozenset({"Linkedid", "LinkedID"})  # as domain/ami_events.linkedid_of reads
+
+
+def _of_attempt(frame: Frame) -> bool:
+    """Might this be a callback attempt's event? (The outbound tracker follows every event of
+    its calls.) Looser than OutboundTracker.claims, any Linkedid's value that starts as an
+    attempt's does: what passes is judged in full."""
+    return any(
+        value.startswith(ATTEMPT_PREFIX) for key, value in frame.pairs if key in _LINKEDID_KEYS
+    )
 
 
 def _linkedid(call: Call | OutboundCall) -> str:

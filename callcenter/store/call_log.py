@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from callcenter.domain.calendar import Calendar
 from callcenter.domain.calls import (
@@ -47,13 +48,20 @@ def save_calls(session: Session, calls: Sequence[Call], region: str = "PL") -> d
     rows and one flush; the rows written, by Linkedid. An entry only moves forward: a call
     whose entry is final, or in a later state, is older facts and leaves it as it is (and
     out of the rows returned: nothing follows it again). Writing the same values twice
-    changes nothing, so a replayed stream gives the same log."""
+    changes nothing, so a replayed stream gives the same log.
+
+    An entry found is updated in the statements of the batch (only the columns whose value
+    changed, one statement per set of such columns), not row by row through the session's
+    unit of work; its rows returned hold the new values. Rings that changed are replaced
+    likewise (one delete and one insert for the batch)."""
     linkedids = [c.linkedid for c in calls]
     found = {
         r.linkedid: r
         for r in session.scalars(select(CallRow).where(CallRow.linkedid.in_(linkedids)))
     }
     written: dict[str, CallRow] = {}
+    changes: list[dict[str, object]] = []
+    rings: list[tuple[CallRow, list[dict[str, object]]]] = []
     for call in calls:
         row = found.get(call.linkedid)
         if row is not None and not moves_forward(CallState(row.state), call.state):
@@ -62,9 +70,60 @@ def save_calls(session: Session, calls: Sequence[Call], region: str = "PL") -> d
                 call.state,
             )  # fmt: skip
             continue
-        written[call.linkedid] = found[call.linkedid] = _update(row, call, session, region)
-    session.flush()
+        values = _merged(row, call, region)
+        if row is None:
+            row = CallRow(**values)
+            session.add(row)
+        elif changed := {c: v for c, v in values.items() if getattr(row, c) != v}:
+            for column, value in changed.items():
+                set_committed_value(row, column, value)  # as the statement below writes it
+            changes.append({"id": row.id, **changed})
+        wanted = [ring_values(i, r) for i, r in enumerate(call.rings)]
+        if [_ring_row_values(r) for r in row.rings] != wanted:  # built only when they change
+            rings.append((row, wanted))
+        written[call.linkedid] = found[call.linkedid] = row
+    if changes:
+        session.execute(update(CallRow), changes)  # grouped by the columns each one sets
+    session.flush()  # new entries get their ids
+    _replace_rings(session, rings)
     return written
+
+
+def _merged(row: CallRow | None, call: Call, region: str) -> dict[str, object]:
+    """The entry's columns for `call`, merged with what the entry has (the routing
+    service's decision may be first)."""
+    values = call_values(call)
+    if row is not None:
+        values["arrived_at"] = min(row.arrived_at, call.arrived)
+        values["caller_raw"] = row.caller_raw or call.caller_raw
+        values["caller_name"] = call.caller_name or row.caller_name
+        values["dialled"] = row.dialled or call.dialled
+        values["contract"] = row.contract or call.contract
+        if call.reason != "fail_open" and row.route is not None:
+            # What the dialplan did: the routing service's answer, or its own fail-open.
+            values["route"], values["reason"] = row.route, row.reason
+        else:
+            values["route"] = call.route or row.route
+            values["reason"] = call.reason or row.reason
+    if (row is None or row.caller_e164 is None) and call.caller_raw:
+        values["caller_e164"] = normalise(call.caller_raw, region).e164
+    return values
+
+
+def _replace_rings(
+    session: Session, rings: Sequence[tuple[CallRow, list[dict[str, object]]]]
+) -> None:
+    """Each entry's rings replaced by the wanted ones: one delete, one insert."""
+    if not rings:
+        return
+    if old := [row.id for row, _ in rings if row.rings]:
+        # (an ORM delete: the session drops the ring rows it holds that match)
+        session.execute(delete(CallRingRow).where(CallRingRow.call_id.in_(old)))
+    new = [{"call_id": row.id, **values} for row, wanted in rings for values in wanted]
+    if new:
+        session.execute(insert(CallRingRow), new)
+    for row, _ in rings:
+        session.expire(row, ["rings"])  # read again if asked for
 
 
 # --- the one mapping between a Call (and its rings) and its rows -----------------------------
@@ -150,34 +209,6 @@ def load_call(row: CallRow) -> Call:
         Ring(**{f: _LOAD.get(c, _same)(getattr(r, c)) for f, c in RING_COLUMNS}) for r in row.rings
     )
     return Call(**fields, rings=rings, queue=QueueFacts(**queue))
-
-
-def _update(row: CallRow | None, call: Call, session: Session, region: str) -> CallRow:
-    values = call_values(call)
-    if row is None:
-        row = CallRow(**values)
-        session.add(row)
-    else:
-        # Merged with what the entry has (the routing service's decision may be first).
-        values["arrived_at"] = min(row.arrived_at, call.arrived)
-        values["caller_raw"] = row.caller_raw or call.caller_raw
-        values["caller_name"] = call.caller_name or row.caller_name
-        values["dialled"] = row.dialled or call.dialled
-        values["contract"] = row.contract or call.contract
-        if call.reason != "fail_open" and row.route is not None:
-            # What the dialplan did: the routing service's answer, or its own fail-open.
-            values["route"], values["reason"] = row.route, row.reason
-        else:
-            values["route"] = call.route or row.route
-            values["reason"] = call.reason or row.reason
-        for column, value in values.items():
-            setattr(row, column, value)
-    if row.caller_e164 is None and call.caller_raw:
-        row.caller_e164 = normalise(call.caller_raw, region).e164
-    wanted = [ring_values(i, r) for i, r in enumerate(call.rings)]
-    if [_ring_row_values(r) for r in row.rings] != wanted:  # built only when they change
-        row.rings = [CallRingRow(**values) for values in wanted]
-    return row
 
 
 def unfinished_calls(session: Session) -> list[Call]:
@@ -278,30 +309,30 @@ def _ticket_drafts(session: Session, answered: Sequence[tuple[Call, CallRow]]) -
             select(ContractRow.number, ContractRow.id).where(ContractRow.number.in_(numbers))
         )
     }
-    new: dict[str, TicketRow] = {}
+    new: list[dict[str, Any]] = []
     for call, row in answered:
         if row.id in existing:
             continue
         draft = ticket_draft(call)
-        new[call.linkedid] = TicketRow(
-            status=draft.status,
-            contract_id=contract_ids.get(row.contract) if row.contract else None,
-            kind=draft.kind,
-            received_at=draft.received_at,
-            answered_at=None,
-            description="",
-            site_url="",
-            other_site=False,
-            call_id=row.id,
-            operator=draft.operator,
-            created_at=draft.created_at,
+        new.append({
+            "status": draft.status,
+            "contract_id": contract_ids.get(row.contract) if row.contract else None,
+            "kind": draft.kind,
+            "received_at": draft.received_at,
+            "answered_at": None,
+            "description": "",
+            "site_url": "",
+            "other_site": False,
+            "call_id": row.id,
+            "operator": draft.operator,
+            "created_at": draft.created_at,
+        })  # fmt: skip
+    if new:  # one statement for the batch's drafts, their ids back
+        inserted = session.execute(
+            insert(TicketRow).returning(TicketRow.call_id, TicketRow.id), new
         )
-    session.add_all(new.values())
-    session.flush()
-    return {
-        call.linkedid: new[call.linkedid].id if call.linkedid in new else existing[row.id]
-        for call, row in answered
-    }
+        existing.update((call_id, ticket_id) for call_id, ticket_id in inserted)
+    return {call.linkedid: existing[row.id] for call, row in answered}
 
 
 def _callback(
