@@ -38,6 +38,7 @@ from callcenter.domain.reconcile import (
     parse_duration,
     parse_queue_log,
 )
+from callcenter.domain.wallboard import EVENTS as WALLBOARD_EVENTS
 from callcenter.pbx.ami import AmiClient, AmiError, ConnectionEvent
 from callcenter.pbx.frames import Frame
 from callcenter.pbx.popinfo import pop_payloads
@@ -86,11 +87,14 @@ class Listener:
     async def handle(self, frame: Frame) -> None:
         """The AmiClient's one consumer: every event, in arrival order."""
         self.events += 1
-        if frame.event not in FOLLOWED and not _of_attempt(frame):
-            return  # moves no call (most of what Asterisk sends): not read any further
+        followed = frame.event in FOLLOWED or _of_attempt(frame)
+        if not followed and frame.event not in WALLBOARD_EVENTS:
+            return  # moves no call and no wallboard (most of what Asterisk sends): not read
         event = frame.as_dict()
         received = frame.received_at or datetime.now(UTC)
         self.board.feed(event, received)
+        if not followed:
+            return  # a queue member's or a queue's event: the wallboard's only
         if self.outbound.claims(event):
             if (outbound := self.outbound.feed(event, received)) is not None:
                 self.mark(outbound)

@@ -15,6 +15,8 @@ import pytest_asyncio
 from callcenter.config import Settings
 from callcenter.domain.callbacks import OutboundCall, OutboundTracker, attempt_linkedid
 from callcenter.domain.calls import FOLLOWED, Call, Pop
+from callcenter.domain.wallboard import EVENTS as WALLBOARD_EVENTS
+from callcenter.domain.wallboard import Board, fold
 from callcenter.pbx.frames import Frame
 from callcenter.pbx.listener import Listener
 from callcenter.pbx.pops import PopHub
@@ -107,6 +109,22 @@ async def test_an_event_that_moves_no_call_is_not_read(listener: Caught) -> None
         def as_dict(self) -> dict[str, str]:
             raise AssertionError("read in full")
 
-    skipped = Unreadable((("Event", "QueueMemberStatus"), ("Queue", "support")))
+    skipped = Unreadable((("Event", "RTCPReceived"), ("Channel", "PJSIP/op1-00000001")))
+    assert skipped.event not in WALLBOARD_EVENTS
     await listener.handle(skipped)
     assert listener.events == 1 and listener.marked == []
+
+
+async def test_the_wallboards_events_reach_the_board_though_they_move_no_call(
+    listener: Caught,
+) -> None:
+    """Queue member events move no call but are the wallboard's: the fast path lets them
+    through to the board, which ends as the fold of every event of the stream."""
+    frames = read_recording(FIXTURES / "wallboard.jsonl")
+    member_events = [f for f in frames if f.event in WALLBOARD_EVENTS and f.event not in FOLLOWED]
+    assert member_events  # the recording has pauses, member statuses
+    expected = Board()
+    for frame in frames:
+        expected = fold(expected, frame.as_dict(), frame.received_at or datetime.now(UTC))
+        await listener.handle(frame)
+    assert listener.board.board == expected
