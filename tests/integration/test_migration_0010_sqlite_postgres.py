@@ -59,7 +59,7 @@ def test_comma_joined_contracts_become_lists_and_go_back_on_downgrade(database_u
                     {"l": linkedid, "c": contract, "j": joined, "t": now},
                 )
         migrate.upgrade(engine)
-        assert migrate.current(engine) == migrate.HEAD == "0010"
+        assert migrate.current(engine) == migrate.HEAD
         with db.sessions(engine)() as s:
             rows = {r.linkedid: r for r in s.query(CallRow)}
             assert {lid: list(r.contract_numbers) for lid, r in rows.items()} == LISTS

@@ -1,0 +1,345 @@
+"""Service levels from per-day tallies: mergeable counts and values, the same figures as
+`domain.reports` computes from the calls themselves.
+
+Theory of operation: a day's calls (by the Warsaw day they arrived in) and the callbacks
+first called that day fold into tallies, one per group of the day: the day as a whole, each
+contract, each operator, each hour of the day, and the rejections by route and reason (of
+the day, and of each contract). A tally holds counts and the values a figure needs whole
+(the waits, for an exact 90th percentile; the talk and ring times, for exact averages:
+`math.fsum` of the values, whatever their order). Two tallies of the same group merge by
+adding counts and joining values, so a range's figures are the merge of its days' tallies;
+the store does that merge in SQL (sums and joined text) and this module turns the merged
+tallies into `reports.Figures`, `OperatorFigures`, `HourFigures`: equal to `reports.by_day`,
+`by_operator`, `by_contract` and `by_hour` over the same calls (tests/unit/domain prove it on
+random calls). Nothing here reads the store or the clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+
+from callcenter.domain.calendar import Calendar, warsaw
+from callcenter.domain.reports import (
+    ANSWER_TARGETS,
+    CallbackFacts,
+    CallFacts,
+    ContractFigures,
+    DayFigures,
+    Figures,
+    HourFigures,
+    OperatorFigures,
+    day_of,
+    percentile,
+)
+
+# The kinds of tally (a group of a day's calls) and what their key is.
+DAY = "day"  # key "": the day's calls
+CONTRACT = "contract"  # key: the contract number
+OPERATOR = "operator"  # key: the operator's endpoint
+HOUR = "hour"  # key: "00".."23", the Warsaw hour the calls arrived in
+DAY_REJECTED = "day_rejected"  # key: route SEP reason
+CONTRACT_REJECTED = "contract_rejected"  # key: contract SEP route SEP reason
+KINDS = (DAY, CONTRACT, OPERATOR, HOUR, DAY_REJECTED, CONTRACT_REJECTED)
+PER_DAY_KINDS = (DAY, DAY_REJECTED)  # kept apart by day when merged; the rest over the range
+SEP = "\x1f"
+MISSED_RINGS = ("no_answer", "busy", "unavailable")
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts and values of one group of calls. Which fields a kind uses:
+
+    - day, contract: all but `rung` and `missed_rings`; `answered_within_20/60` count
+      queued calls answered within the target; `waits` the queued calls' waits, `talks` the
+      answered calls' talk times;
+    - operator: `calls` (calls answered by the operator), `rung`, `missed_rings`,
+      `answered` (calls the operator answered), `answered_within_20` (of those, waited at
+      most 20 s), `talks` (their talk times), `rings` (seconds an answered ring lasted);
+    - hour: `offered`, `answered`, `rejected`;
+    - rejections: `rejected`.
+    """
+
+    calls: int = 0  # every call of the group, callbacks we placed included
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    unanswered: int = 0
+    rejected: int = 0
+    failed: int = 0
+    queued: int = 0
+    answered_within_20: int = 0
+    answered_within_60: int = 0
+    callbacks_made: int = 0
+    callbacks_in_time: int = 0
+    rung: int = 0
+    missed_rings: int = 0
+    waits: tuple[float, ...] = field(default=())
+    talks: tuple[float, ...] = field(default=())
+    rings: tuple[float, ...] = field(default=())
+
+
+COUNTS = tuple(f.name for f in fields(Tally) if f.type == "int")
+VALUES = ("waits", "talks", "rings")
+
+
+def merge(a: Tally, b: Tally) -> Tally:
+    """The tally of both groups' calls: counts added, values joined."""
+    counts = {name: getattr(a, name) + getattr(b, name) for name in COUNTS}
+    values = {name: getattr(a, name) + getattr(b, name) for name in VALUES}
+    return Tally(**counts, **values)
+
+
+Key = tuple[date, str, str]  # (day, kind, key)
+
+
+# --- folding a day's calls ----------------------------------------------------------------
+
+
+def tallies(
+    calls: Iterable[CallFacts], callbacks: Iterable[CallbackFacts] = ()
+) -> dict[Key, Tally]:
+    """Every tally of the calls' days (a call counts on the Warsaw day it arrived in, a
+    callback on the day of its first missed call)."""
+    groups: dict[Key, list[CallFacts]] = defaultdict(list)
+    for call in calls:
+        day = day_of(call.arrived)
+        groups[(day, DAY, "")].append(call)
+        if call.contract:
+            groups[(day, CONTRACT, call.contract)].append(call)
+    made: dict[Key, list[CallbackFacts]] = defaultdict(list)
+    for cb in callbacks:
+        day = day_of(cb.first_call)
+        made[(day, DAY, "")].append(cb)
+        if cb.contract:
+            made[(day, CONTRACT, cb.contract)].append(cb)
+    result: dict[Key, Tally] = {}
+    for at in groups.keys() | made.keys():
+        result[at] = _group_tally(groups.get(at, ()), made.get(at, ()))
+    for (day, kind, key), group in groups.items():
+        if kind == DAY:
+            result.update(_day_extras(day, group))
+        for (route, reason), n in _rejections(group).items():
+            rkey = f"{route}{SEP}{reason}" if kind == DAY else f"{key}{SEP}{route}{SEP}{reason}"
+            result[(day, DAY_REJECTED if kind == DAY else CONTRACT_REJECTED, rkey)] = Tally(
+                rejected=n
+            )
+    return result
+
+
+def _group_tally(calls: Sequence[CallFacts], callbacks: Sequence[CallbackFacts]) -> Tally:
+    offered = [c for c in calls if c.inbound]
+    outcomes = Counter(c.outcome for c in offered)
+    queued = [c for c in offered if c.queued is not None]
+    answered_waits = [
+        c.wait_seconds for c in queued if c.outcome == "answered" and c.wait_seconds is not None
+    ]
+    return Tally(
+        calls=len(calls),
+        offered=len(offered),
+        answered=outcomes["answered"],
+        abandoned=outcomes["abandoned"],
+        unanswered=outcomes["unanswered"],
+        rejected=outcomes["rejected"],
+        failed=outcomes["failed"],
+        queued=len(queued),
+        answered_within_20=sum(1 for w in answered_waits if w <= ANSWER_TARGETS[0]),
+        answered_within_60=sum(1 for w in answered_waits if w <= ANSWER_TARGETS[1]),
+        callbacks_made=len(callbacks),
+        callbacks_in_time=sum(1 for cb in callbacks if cb.in_time),
+        waits=tuple(c.wait_seconds for c in queued if c.wait_seconds is not None),
+        talks=tuple(
+            c.talk_seconds
+            for c in offered
+            if c.outcome == "answered" and c.talk_seconds is not None
+        ),
+    )
+
+
+def _rejections(calls: Iterable[CallFacts]) -> Counter[tuple[str, str]]:
+    return Counter(
+        (c.route or "", c.reason or "") for c in calls if c.inbound and c.outcome == "rejected"
+    )
+
+
+def _day_extras(day: date, calls: Sequence[CallFacts]) -> dict[Key, Tally]:
+    """The operators' and the hours' tallies of one day's calls."""
+    out: dict[Key, Tally] = {}
+    rung: dict[str, set[int]] = defaultdict(set)
+    missed: Counter[str] = Counter()
+    rings: dict[str, list[float]] = defaultdict(list)
+    for call in calls:
+        for ring in call.rings:
+            rung[ring.operator].add(call.id)
+            if ring.result in MISSED_RINGS:
+                missed[ring.operator] += 1
+            elif ring.result == "answered" and ring.seconds is not None:
+                rings[ring.operator].append(ring.seconds)
+    theirs: dict[str, list[CallFacts]] = defaultdict(list)
+    for call in calls:
+        if call.outcome == "answered" and call.operator:
+            theirs[call.operator].append(call)
+    for operator in rung.keys() | theirs.keys():
+        answered = theirs.get(operator, [])
+        out[(day, OPERATOR, operator)] = Tally(
+            rung=len(rung.get(operator, ())),
+            answered=len(answered),
+            missed_rings=missed[operator],
+            answered_within_20=sum(
+                1
+                for c in answered
+                if c.wait_seconds is not None and c.wait_seconds <= ANSWER_TARGETS[0]
+            ),
+            talks=tuple(c.talk_seconds for c in answered if c.talk_seconds is not None),
+            rings=tuple(rings.get(operator, ())),
+        )
+    hours: dict[int, list[CallFacts]] = defaultdict(list)
+    for call in calls:
+        if call.inbound:
+            hours[warsaw(call.arrived).hour].append(call)
+    for hour, group in hours.items():
+        out[(day, HOUR, f"{hour:02d}")] = Tally(
+            offered=len(group),
+            answered=sum(1 for c in group if c.outcome == "answered"),
+            rejected=sum(1 for c in group if c.outcome == "rejected"),
+        )
+    return out
+
+
+# --- merged tallies to figures --------------------------------------------------------------
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return math.fsum(values) / len(values) if values else None
+
+
+def figures_of(t: Tally, rejected_by: Iterable[tuple[str, str, int]] = ()) -> Figures:
+    return Figures(
+        offered=t.offered,
+        answered=t.answered,
+        abandoned=t.abandoned,
+        unanswered=t.unanswered,
+        rejected=t.rejected,
+        failed=t.failed,
+        queued=t.queued,
+        answered_within_20=t.answered_within_20,
+        answered_within_60=t.answered_within_60,
+        wait_avg=_mean(t.waits),
+        wait_p90=percentile(t.waits, 90),
+        talk_avg=_mean(t.talks),
+        callbacks_made=t.callbacks_made,
+        callbacks_in_time=t.callbacks_in_time,
+        rejected_by=tuple(sorted(rejected_by)),
+    )
+
+
+def operator_of(operator: str, t: Tally) -> OperatorFigures:
+    return OperatorFigures(
+        operator=operator,
+        rung=t.rung,
+        answered=t.answered,
+        missed_rings=t.missed_rings,
+        answered_within_20=t.answered_within_20,
+        ring_avg=_mean(t.rings),
+        talk_avg=_mean(t.talks),
+        talk_total=math.fsum(t.talks),
+    )
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    """Every figure of the report of a date range (days are Warsaw days, both included)."""
+
+    first: date
+    last: date
+    total: Figures
+    days: list[DayFigures]
+    operators: list[OperatorFigures]
+    contracts: list[ContractFigures]
+    hours: list[HourFigures]
+
+    @property
+    def rejections(self) -> tuple[tuple[str, str, int], ...]:
+        """Turned-away calls of the range by (route, reason), most first."""
+        return tuple(sorted(self.total.rejected_by, key=lambda r: (-r[2], r[0], r[1])))
+
+
+def merge_range(found: Iterable[tuple[Key, Tally]]) -> dict[tuple[date | None, str, str], Tally]:
+    """Day tallies merged as the store merges them: per day for the day kinds, over the
+    whole range (day None) for the others."""
+    merged: dict[tuple[date | None, str, str], Tally] = {}
+    for (day, kind, key), t in found:
+        at = (day if kind in PER_DAY_KINDS else None, kind, key)
+        merged[at] = merge(merged[at], t) if at in merged else t
+    return merged
+
+
+def service_levels(
+    merged: Mapping[tuple[date | None, str, str], Tally],
+    first: date,
+    last: date,
+    calendar: Calendar,
+) -> ServiceLevels:
+    """The report of [first, last] from the merged tallies of its days (`merge_range`)."""
+    day_rejected: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
+    contract_rejected: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    day_tally: dict[date, Tally] = {}
+    contracts: dict[str, Tally] = {}
+    operators: dict[str, Tally] = {}
+    hours: dict[int, Tally] = {}
+    for (day, kind, key), t in merged.items():
+        if kind == DAY and day is not None:
+            day_tally[day] = t
+        elif kind == DAY_REJECTED and day is not None:
+            route, reason = key.split(SEP, 1)
+            day_rejected[day].append((route, reason, t.rejected))
+        elif kind == CONTRACT:
+            contracts[key] = t
+        elif kind == CONTRACT_REJECTED:
+            number, route, reason = key.rsplit(SEP, 2)
+            contract_rejected[number].append((route, reason, t.rejected))
+        elif kind == OPERATOR:
+            operators[key] = t
+        elif kind == HOUR:
+            hours[int(key)] = t
+    days: list[DayFigures] = []
+    day = first
+    while day <= last:
+        working = calendar.is_working_day(day)
+        found = day_tally.get(day)
+        if working or (found is not None and found.calls > 0):
+            rejected_by = day_rejected.get(day, ())
+            days.append(DayFigures(day, working, figures_of(found or Tally(), rejected_by)))
+        day += timedelta(days=1)
+    total = Tally()
+    rejected: Counter[tuple[str, str]] = Counter()
+    for d in days:
+        total = merge(total, day_tally.get(d.day, Tally()))
+        for route, reason, n in d.figures.rejected_by:
+            rejected[(route, reason)] += n
+    contract_rows = [
+        ContractFigures(n, figures_of(t, contract_rejected.get(n, ())))
+        for n, t in contracts.items()
+        if t.calls > 0
+    ]
+    contract_rows.sort(key=lambda r: (-r.figures.offered, r.contract))
+    return ServiceLevels(
+        first=first,
+        last=last,
+        total=figures_of(total, ((r, why, n) for (r, why), n in rejected.items())),
+        days=days,
+        operators=[
+            operator_of(op, t)
+            for op, t in sorted(operators.items())
+            if t.rung > 0 or t.answered > 0
+        ],
+        contracts=contract_rows,
+        hours=[_hour(h, hours.get(h, Tally())) for h in range(24)],
+    )
+
+
+def _hour(hour: int, t: Tally) -> HourFigures:
+    return HourFigures(hour, t.offered, t.answered, t.rejected)

@@ -1,0 +1,77 @@
+"""The service-level report of a date range: build what changed, read the tallies, call the
+core (domain/report_tallies.py). The one use case behind `/reports`, `GET /api/reports/...`
+and its CSV."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.domain.calendar import warsaw
+from callcenter.domain.report_tallies import ServiceLevels, service_levels
+from callcenter.services import calendar
+from callcenter.store import db, report_tallies
+
+log = logging.getLogger(__name__)
+
+MAX_DAYS = 366  # the longest range a report covers: a year
+
+
+class RangeError(ValueError):
+    """A report's range that cannot be read: names the field (`since` or `until`)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DateRange:
+    first: date
+    last: date  # included
+
+
+def this_month(now: datetime) -> DateRange:
+    today = warsaw(now).date()
+    return DateRange(today.replace(day=1), today)
+
+
+def parse_range(since: str | None, until: str | None, now: datetime) -> DateRange:
+    """The range of the query's `since` and `until` (YYYY-MM-DD, both days included;
+    either missing: this month so far)."""
+    default = this_month(now)
+    first = _day("since", since) if since else default.first
+    last = _day("until", until) if until else max(default.last, first)
+    if last < first:
+        raise RangeError("until", "koniec zakresu przed jego początkiem")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise RangeError("until", f"zakres dłuższy niż {MAX_DAYS} dni")
+    return DateRange(first, last)
+
+
+def _day(field: str, text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise RangeError(field, "data w postaci RRRR-MM-DD") from None
+
+
+def report(sessions: sessionmaker[Session], span: DateRange, now: datetime) -> ServiceLevels:
+    """Every figure of the range: its changed days built first (one transaction), so today
+    is current; then the tallies read (another)."""
+    try:
+        with db.transaction(sessions) as session:
+            report_tallies.refresh(session, span.first, span.last, now)
+    except IntegrityError:  # another report built the same days at the same moment
+        log.info("report days built by another report first=%s last=%s", span.first, span.last)
+    with sessions() as session:
+        merged = report_tallies.merged(session, span.first, span.last)
+        cal = calendar(session)
+    return service_levels(merged, span.first, span.last, cal)
