@@ -266,6 +266,14 @@ class ServiceLevels:
         """Turned-away calls of the range by (route, reason), most first."""
         return tuple(sorted(self.total.rejected_by, key=lambda r: (-r[2], r[0], r[1])))
 
+    @property
+    def rejections_by_reason(self) -> list[tuple[str, int]]:
+        """Turned-away calls of the range by reason alone, most first."""
+        counts: Counter[str] = Counter()
+        for _route, reason, n in self.total.rejected_by:
+            counts[reason] += n
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
 
 def merge_range(found: Iterable[tuple[Key, Tally]]) -> dict[tuple[date | None, str, str], Tally]:
     """Day tallies merged as the store merges them: per day for the day kinds, over the

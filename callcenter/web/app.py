@@ -28,10 +28,12 @@ from callcenter.store import db
 from callcenter.web import ws
 from callcenter.web.api import callbacks, calls, tickets, token, users
 from callcenter.web.api import pops as pops_api
+from callcenter.web.api import reports as reports_api
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
 from callcenter.web.dialer import Dialer
 from callcenter.web.errors import api_errors
 from callcenter.web.pages import login, operator
+from callcenter.web.pages import reports as reports_page
 from callcenter.web.pages import users as users_page
 from callcenter.web.templating import page
 from callcenter.web.throttle import LoginThrottle
@@ -50,6 +52,8 @@ ROUTERS = [
     login.logout_router,
     operator.router,
     users_page.router,
+    reports_api.router,
+    reports_page.router,
     ws.router,
 ]
 

@@ -135,7 +135,7 @@ def calls_and_callbacks(draw: st.DrawFn) -> tuple[list[CallFacts], list[Callback
                 wait_seconds=draw(st.none() | waits) if queued else None,
                 talk_seconds=draw(st.none() | waits),
                 rings=rings,
-            )  # fmt: skip
+            )
         )
     cbs = []
     for i in range(draw(st.integers(0, 6))):
