@@ -5,18 +5,32 @@
 (function () {
   const COLOURS = ["#2563eb", "#15803d", "#b91c1c", "#d97706"];
 
+  // A long label (a reason's wording) on lines of about 20 characters.
+  function wrap(label) {
+    const text = String(label);
+    if (text.length <= 20) { return text; }
+    const lines = [];
+    let line = "";
+    text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > 20) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines;
+  }
+
   function draw(canvas) {
     let spec;
     try { spec = JSON.parse(canvas.dataset.chart || "{}"); } catch (e) { return; }
     if (!spec.labels || !spec.series) { return; }
     const valueAxis = spec.horizontal ? "x" : "y";
     const scales = {};
-    scales[valueAxis] = { beginAtZero: true };
+    scales[valueAxis] = { beginAtZero: true, ticks: { precision: 0 } };
     if (spec.percent) { scales[valueAxis].max = 100; }
     new window.Chart(canvas, {
       type: spec.kind,
       data: {
-        labels: spec.labels,
+        labels: spec.labels.map(wrap),
         datasets: spec.series.map(function (s, i) {
           return {
             label: s.label,
