@@ -13,7 +13,8 @@ an empty one (the baseline):
 - a filtered page: one contract; one outcome over one month;
 - the 100th page, reached by keyset (99 pages walked first; only the 100th is timed);
 - a call's page (the call, its rings, its ticket and callback);
-- the month's service-level report (the core's figures by day, operator, contract, hour);
+- the month's service-level report (every figure by day, operator, contract, hour, as the
+  API answers it, from the per-day tallies built after the fill);
 - the CSV export of every call: rows/s and the peak of Python's allocations (tracemalloc),
   at a tenth of the log and at all of it: constant memory shows as the same peak.
 
@@ -40,10 +41,9 @@ from sqlalchemy import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from callcenter import csv_export, render
-from callcenter.domain import reports
-from callcenter.domain.calendar import WARSAW, Calendar
-from callcenter.store import call_log, call_queries, db, migrate
+from callcenter import csv_export, render, report_render, service_levels
+from callcenter.domain.calendar import WARSAW
+from callcenter.store import call_log, call_queries, db, migrate, report_tallies
 
 YEAR_START = datetime(2025, 12, 1, tzinfo=WARSAW)
 DAYS = 365
@@ -243,14 +243,19 @@ def call_page(engine: Engine, key: str) -> int:
 
 
 def month_report(engine: Engine, first: date, last: date) -> int:
-    since = datetime.combine(first, datetime.min.time(), tzinfo=WARSAW)
-    until = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=WARSAW)
-    with db.sessions(engine)() as session:
-        facts, callbacks = call_queries.report_facts(session, since, until)
-    days = reports.by_day(facts, callbacks, first, last, Calendar())
-    contracts = reports.by_contract(facts, callbacks)
-    operators = reports.by_operator(facts)
-    return len(days) + len(contracts) + len(operators) + len(reports.by_hour(facts))
+    """The month's service-level report as `GET /api/reports/service-levels` answers it:
+    the marked days built (none after `rebuild_tallies`), the tallies merged, the JSON."""
+    span = service_levels.DateRange(first, last)
+    report = service_levels.report(db.sessions(engine), span, datetime.now(UTC))
+    return len(report_render.service_levels_json(report)["contracts"])
+
+
+def rebuild_tallies(engine: Engine) -> float:
+    """The service-level tallies of the filled log, built from it (as `callcenter reports
+    rebuild` does after a bulk load); seconds taken."""
+    started = time.perf_counter()
+    report_tallies.rebuild(db.sessions(engine), datetime.now(UTC))
+    return time.perf_counter() - started
 
 
 def export(engine: Engine, limit: int | None) -> tuple[int, float, int]:
@@ -343,6 +348,7 @@ def main() -> None:
             migrate.upgrade(empty)
             took = fill(full, args.calls)
             print(f"{name}: filled {args.calls:,} calls in {took:.1f} s")
+            print(f"{name}: service-level tallies built in {rebuild_tallies(full):.1f} s")
             measure(name, full, empty, args.calls, args.repeat)
             full.dispose()
             empty.dispose()

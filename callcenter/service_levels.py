@@ -72,6 +72,6 @@ def report(sessions: sessionmaker[Session], span: DateRange, now: datetime) -> S
     except IntegrityError:  # another report built the same days at the same moment
         log.info("report days built by another report first=%s last=%s", span.first, span.last)
     with sessions() as session:
-        merged = report_tallies.merged(session, span.first, span.last)
+        merged = report_tallies.merged(session, span.first, span.last, warsaw(now).date())
         cal = calendar(session)
     return service_levels(merged, span.first, span.last, cal)

@@ -291,10 +291,14 @@ class RoutingChangeRow(Base):
 
 class ReportTallyRow(Base):
     """One group's tally of one Warsaw day (domain/report_tallies.py `Tally`): counts, and
-    the values a figure needs whole as comma-joined floats (NULL: none). Kept current from
+    the values a figure needs whole as hex of little-endian doubles (NULL: none), so that
+    joining texts joins the values. Kept current from
     the call log (store/report_tallies.py); migration 0012."""
 
     __tablename__ = "report_tallies"
+    # "D": one day's tally (day is that day); "M": a whole month's, merged from its days'
+    # (day is the month's first day; not for the kinds kept per day)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -322,6 +326,14 @@ class ReportDayRow(Base):
 
     __tablename__ = "report_days"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportMonthRow(Base):
+    """A month whose month tallies were merged from its days' (all built then)."""
+
+    __tablename__ = "report_months"
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

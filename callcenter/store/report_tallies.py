@@ -5,20 +5,37 @@ Theory of operation: every flush that adds or changes a call (its rings included
 callback marks the Warsaw day it counts on, in the same transaction (store/report_marks.py,
 on every session factory of `db.sessions`). A report first builds (`refresh`) the days of
 its range that are marked or were never built: it reads those days' calls and callbacks from
-the log, folds them with the core (domain/report_tallies.py) and replaces the days' tallies,
-then removes the marks it saw (a mark written meanwhile stays: the day is built again next
-time). Then `merged` sums the counts and joins the values of the range's tallies in one SQL
-query, grouped as the core's `merge_range` groups them. `rebuild` builds every day of the log
-again (after a bulk load).
+the log, folds them with the core (domain/report_tallies.py) and replaces the days' tallies
+(span "D"), then removes the marks it saw (a mark written meanwhile stays: the day is built
+again next time). Building a day drops its month's tallies (span "M"): a whole past month in
+a report's range gets them again, merged from its days' tallies by one INSERT .. SELECT, so a
+month reads one row per contract, operator and hour instead of one per day. Then `merged`
+sums the counts and joins the values of the range's tallies (the months' where whole, the
+days' elsewhere) in one SQL query, grouped as the core's `merge_range` groups them. Values
+are stored as hex of little-endian doubles, so joining the texts joins the values, exactly.
+`rebuild` builds every day and month of the log again (after a bulk load).
 """
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.domain import report_tallies as core
@@ -30,18 +47,22 @@ from callcenter.store.models import (
     CallRow,
     ReportDayRow,
     ReportMarkRow,
+    ReportMonthRow,
     ReportTallyRow,
 )
 
 BUILD_DAYS = 31  # days read from the log at a time when building
+DAY, MONTH = "D", "M"  # the spans of a tally
+MONTH_KINDS = tuple(k for k in core.KINDS if k not in core.PER_DAY_KINDS)
+T = ReportTallyRow
 
 
 def _start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=WARSAW)
 
 
-def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
-    """Consecutive days as (first, last) runs, each at most BUILD_DAYS long."""
+def _runs(days: Iterable[date], longest: int = BUILD_DAYS) -> Iterator[tuple[date, date]]:
+    """Consecutive days as (first, last) runs, each at most `longest` days."""
     ordered = sorted(days)
     i = 0
     while i < len(ordered):
@@ -49,51 +70,81 @@ def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
         while (
             j + 1 < len(ordered)
             and ordered[j + 1] == ordered[j] + timedelta(days=1)
-            and j + 1 - i < BUILD_DAYS
+            and j + 1 - i < longest
         ):
             j += 1
         yield ordered[i], ordered[j]
         i = j + 1
 
 
-# --- building ------------------------------------------------------------------------------
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def _encode(values: Sequence[float]) -> str | None:
-    return ",".join(map(repr, values)) if values else None
+def whole_months(first: date, last: date, today: date) -> list[date]:
+    """The months (their first days) wholly inside [first, last] and over before today."""
+    months = []
+    month = first if first.day == 1 else _month_end(first) + timedelta(days=1)
+    while _month_end(month) <= last and _month_end(month) < today:
+        months.append(month)
+        month = _month_end(month) + timedelta(days=1)
+    return months
 
 
-def _decode(text: str | None) -> tuple[float, ...]:
-    return tuple(float(v) for v in text.split(",") if v) if text else ()
+# --- values --------------------------------------------------------------------------------
+
+
+def encode(values: Sequence[float]) -> str | None:
+    """The values as hex of little-endian doubles: texts joined are the values joined."""
+    if not values:
+        return None
+    packed = array("d", values)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes().hex()
+
+
+def decode(text: str | None) -> tuple[float, ...]:
+    if not text:
+        return ()
+    packed = array("d")
+    packed.frombytes(bytes.fromhex(text))
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return tuple(packed)
 
 
 def _row(day: date, kind: str, key: str, t: core.Tally) -> dict[str, Any]:
     values = {name: getattr(t, name) for name in core.COUNTS}
     return {
-        "day": day, "kind": kind, "key": key, **values,
-        "waits": _encode(t.waits), "talks": _encode(t.talks), "rings": _encode(t.rings),
+        "span": DAY, "day": day, "kind": kind, "key": key, **values,
+        "waits": encode(t.waits), "talks": encode(t.talks), "rings": encode(t.rings),
     }  # fmt: skip
+
+
+# --- building ------------------------------------------------------------------------------
 
 
 def build(session: Session, days: Iterable[date], now: datetime) -> int:
     """Replace the tallies of `days` by tallies folded from the log; the days count as
-    built. Returns the tally rows written."""
+    built, their months' tallies are dropped. Returns the tally rows written."""
     written = 0
     for first, last in _runs(days):
         calls, callbacks = call_queries.report_facts(
             session, _start(first), _start(last + timedelta(days=1))
         )
-        rows = [
-            _row(d, kind, key, t) for (d, kind, key), t in core.tallies(calls, callbacks).items()
-        ]
-        session.execute(
-            delete(ReportTallyRow).where(ReportTallyRow.day >= first, ReportTallyRow.day <= last)
-        )
+        found = core.tallies(calls, callbacks)
+        rows = [_row(d, kind, key, t) for (d, kind, key), t in found.items()]
+        in_run = and_(T.span == DAY, T.day >= first, T.day <= last)
+        session.execute(delete(T).where(in_run))
         session.execute(
             delete(ReportDayRow).where(ReportDayRow.day >= first, ReportDayRow.day <= last)
         )
+        months = {first.replace(day=1), last.replace(day=1)}
+        session.execute(delete(T).where(T.span == MONTH, T.day.in_(sorted(months))))
+        session.execute(delete(ReportMonthRow).where(ReportMonthRow.month.in_(sorted(months))))
         if rows:
-            session.execute(insert(ReportTallyRow), rows)
+            session.execute(insert(T), rows)
         session.execute(
             insert(ReportDayRow),
             [
@@ -103,6 +154,31 @@ def build(session: Session, days: Iterable[date], now: datetime) -> int:
         )
         written += len(rows)
     return written
+
+
+def _join(session: Session) -> Any:
+    """The SQL aggregate that joins texts: string_agg on PostgreSQL, group_concat else."""
+    return func.string_agg if session.get_bind().dialect.name == "postgresql" else func.group_concat
+
+
+def build_month(session: Session, month: date, now: datetime) -> None:
+    """The month's tallies (its days all built): its days' merged, in the database."""
+    join = _join(session)
+    merged = (
+        select(
+            literal(MONTH), literal(month), T.kind, T.key,
+            *(func.sum(getattr(T, name)) for name in core.COUNTS),
+            *(join(getattr(T, name), "") for name in core.VALUES),
+        )
+        .where(T.span == DAY, T.day >= month, T.day <= _month_end(month))
+        .where(T.kind.in_(MONTH_KINDS))
+        .group_by(T.kind, T.key)
+    )  # fmt: skip
+    columns = ["span", "day", "kind", "key", *core.COUNTS, *core.VALUES]
+    session.execute(delete(T).where(T.span == MONTH, T.day == month))
+    session.execute(delete(ReportMonthRow).where(ReportMonthRow.month == month))
+    session.execute(insert(T).from_select(columns, merged))
+    session.execute(insert(ReportMonthRow).values(month=month, built_at=now))
 
 
 def _to_build(session: Session, first: date, last: date, today: date) -> tuple[set[date], int]:
@@ -128,9 +204,10 @@ def _to_build(session: Session, first: date, last: date, today: date) -> tuple[s
 
 
 def refresh(session: Session, first: date, last: date, now: datetime) -> int:
-    """Build the days of [first, last] that are marked or were never built (the caller's
-    transaction; two reports building the same day at once: one fails on the day's key and
-    leaves it to the other). Returns the days built."""
+    """Build the days of [first, last] that are marked or were never built, then the whole
+    past months of the range that have no month tallies (the caller's transaction; two
+    reports building the same day at once: one fails on the day's key and leaves it to the
+    other). Returns the days built."""
     days, newest = _to_build(session, first, last, day_of(now))
     if days:
         build(session, days, now)
@@ -139,28 +216,40 @@ def refresh(session: Session, first: date, last: date, now: datetime) -> int:
                 ReportMarkRow.day.in_(sorted(days)), ReportMarkRow.id <= newest
             )
         )
+    months = whole_months(first, last, day_of(now))
+    if months:
+        built = set(
+            session.scalars(select(ReportMonthRow.month).where(ReportMonthRow.month.in_(months)))
+        )
+        for month in months:
+            if month not in built:
+                build_month(session, month, now)
     return len(days)
 
 
 def rebuild(sessions: sessionmaker[Session], now: datetime) -> int:
-    """Build every day from the first call of the log to today again (after a bulk load;
-    `callcenter reports rebuild`), a month per transaction. Returns the days built."""
+    """Build every day from the first call of the log to today again, and every whole past
+    month (after a bulk load; `callcenter reports rebuild`), a month per transaction.
+    Returns the days built."""
     with db.transaction(sessions) as session:
         first_call = session.scalar(select(func.min(CallRow.arrived_at)))
         first_callback = session.scalar(select(func.min(CallbackRow.first_call_at)))
-        session.execute(delete(ReportTallyRow))
+        session.execute(delete(T))
         session.execute(delete(ReportDayRow))
+        session.execute(delete(ReportMonthRow))
         newest = session.scalar(select(func.max(ReportMarkRow.id))) or 0
         session.execute(delete(ReportMarkRow).where(ReportMarkRow.id <= newest))
     starts = [day_of(m) for m in (first_call, first_callback) if m is not None]
     if not starts:
         return 0
-    day, today = min(starts), day_of(now)
+    day, today = min(starts).replace(day=1), day_of(now)
     count = 0
     while day <= today:
-        last = min(day + timedelta(days=BUILD_DAYS - 1), today)
+        last = min(_month_end(day), today)
         with db.transaction(sessions) as session:
             build(session, (day + timedelta(days=i) for i in range((last - day).days + 1)), now)
+            if last < today:
+                build_month(session, day, now)
         count += (last - day).days + 1
         day = last + timedelta(days=1)
     return count
@@ -170,19 +259,45 @@ def rebuild(sessions: sessionmaker[Session], now: datetime) -> int:
 
 
 def merged(
-    session: Session, first: date, last: date
+    session: Session, first: date, last: date, today: date
 ) -> dict[tuple[date | None, str, str], core.Tally]:
-    """The tallies of [first, last] merged (as `core.merge_range` merges them): one query."""
-    join = func.string_agg if session.get_bind().dialect.name == "postgresql" else func.group_concat
-    t = ReportTallyRow
-    per_day = case((t.kind.in_(core.PER_DAY_KINDS), t.day), else_=None).label("at")
-    counts = [func.sum(getattr(t, name)) for name in core.COUNTS]
-    values = [join(getattr(t, name), ",") for name in core.VALUES]
-    query = (
-        select(per_day, t.kind, t.key, *counts, *values)
-        .where(t.day >= first, t.day <= last)
-        .group_by(per_day, t.kind, t.key)
+    """The tallies of [first, last] merged (as `core.merge_range` merges them), in one
+    query: the month tallies of its whole past months that have them, the day tallies of
+    the rest."""
+    months = whole_months(first, last, today)
+    if months:
+        months = sorted(
+            session.scalars(select(ReportMonthRow.month).where(ReportMonthRow.month.in_(months)))
+        )
+    covered = {m + timedelta(days=i) for m in months for i in range(_month_end(m).day)}
+    rest = [
+        first + timedelta(days=i)
+        for i in range((last - first).days + 1)
+        if first + timedelta(days=i) not in covered
+    ]
+    rest_days: list[ColumnElement[bool]] = [
+        T.day.between(a, b) for a, b in _runs(rest, longest=10_000)
+    ]
+    wanted = or_(
+        and_(T.span == MONTH, T.day.in_(months)) if months else false(),
+        and_(
+            T.span == DAY,
+            T.day >= first,
+            T.day <= last,
+            or_(T.kind.in_(core.PER_DAY_KINDS), *rest_days),
+        ),
     )
+    join = _join(session)
+    per_day = case((T.kind.in_(core.PER_DAY_KINDS), T.day), else_=None).label("at")
+    query = (
+        select(
+            per_day, T.kind, T.key,
+            *(func.sum(getattr(T, name)) for name in core.COUNTS),
+            *(join(getattr(T, name), "") for name in core.VALUES),
+        )
+        .where(wanted)
+        .group_by(per_day, T.kind, T.key)
+    )  # fmt: skip
     n = len(core.COUNTS)
     result: dict[tuple[date | None, str, str], core.Tally] = {}
     for row in session.execute(query):
@@ -194,7 +309,7 @@ def merged(
             calls=c[0], offered=c[1], answered=c[2], abandoned=c[3], unanswered=c[4],
             rejected=c[5], failed=c[6], queued=c[7], answered_within_20=c[8],
             answered_within_60=c[9], callbacks_made=c[10], callbacks_in_time=c[11], rung=c[12],
-            missed_rings=c[13], waits=_decode(row[3 + n]), talks=_decode(row[4 + n]),
-            rings=_decode(row[5 + n]),
+            missed_rings=c[13], waits=decode(row[3 + n]), talks=decode(row[4 + n]),
+            rings=decode(row[5 + n]),
         )  # fmt: skip
     return result

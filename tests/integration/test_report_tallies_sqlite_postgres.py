@@ -21,12 +21,14 @@ from callcenter.store.models import (
     CallRow,
     ReportDayRow,
     ReportMarkRow,
+    ReportMonthRow,
     ReportTallyRow,
 )
 
-FIRST, LAST = date(2026, 10, 20), date(2026, 11, 5)  # DST ends on 25 October in Warsaw
+FIRST, LAST = date(2026, 10, 1), date(2026, 11, 5)  # DST ends on 25 October in Warsaw
 NOW = datetime(2026, 11, 5, 18, 0, tzinfo=WARSAW)
 SPAN = service_levels.DateRange(FIRST, LAST)
+NOVEMBER = datetime(2026, 11, 1, tzinfo=WARSAW)
 
 
 def _fill(sessions: sessionmaker[Session], count: int, seed: int) -> None:
@@ -34,7 +36,7 @@ def _fill(sessions: sessionmaker[Session], count: int, seed: int) -> None:
     start = datetime.combine(FIRST, datetime.min.time(), tzinfo=WARSAW).astimezone(UTC)
     with db.transaction(sessions) as session:
         for i in range(count):
-            arrived = start + timedelta(minutes=rng.randrange(60 * 24 * 17))
+            arrived = start + timedelta(minutes=rng.randrange(60 * 24 * 36))
             outcome = rng.choice(["answered", "abandoned", "unanswered", "rejected", None])
             queued = outcome in ("answered", "abandoned", "unanswered") and rng.random() < 0.9
             wait = round(rng.expovariate(1 / 20), 6) if queued else None
@@ -104,6 +106,7 @@ def test_tallies_give_the_calls_figures_and_follow_every_change(database_url: st
         first = service_levels.report(sessions, SPAN, NOW)
         expected = _from_calls(sessions)
         assert _figures(first) == expected
+        assert _count(sessions, ReportMonthRow) == 1, "October is whole: its month tallies"
         assert sum(d.figures.offered for d in first.days) > 300
         assert _count(sessions, ReportMarkRow) == 0, "building takes the marks it saw"
         assert _count(sessions, ReportDayRow) == (LAST - FIRST).days + 1
@@ -111,8 +114,10 @@ def test_tallies_give_the_calls_figures_and_follow_every_change(database_url: st
 
         # a call changes (it ends answered): its day is marked and built again
         with db.transaction(sessions) as session:
-            call = session.scalars(
-                select(CallRow).where(CallRow.outcome == "abandoned").order_by(CallRow.id)
+            call = session.scalars(  # an October call: its month's tallies are merged again
+                select(CallRow)
+                .where(CallRow.outcome == "abandoned", CallRow.arrived_at < NOVEMBER)
+                .order_by(CallRow.id)
             ).first()
             assert call is not None
             call.outcome, call.operator, call.talk_s = "answered", "op9", 42.0
@@ -124,6 +129,12 @@ def test_tallies_give_the_calls_figures_and_follow_every_change(database_url: st
             cb.done_at = cb.first_call_at
         _fill(sessions, 30, seed=2)  # and new calls come
         assert _count(sessions, ReportMarkRow) > 0
+        # a report of the changed day alone builds it (and drops October's month tallies)
+        service_levels.report(
+            sessions,
+            service_levels.DateRange(*[call.arrived_at.astimezone(WARSAW).date()] * 2),
+            NOW,
+        )
         second = service_levels.report(sessions, SPAN, NOW)
         assert _figures(second) == _from_calls(sessions) != expected
         assert "op9" in {o.operator for o in second.operators}

@@ -4,7 +4,8 @@ Revision ID: 0012
 Revises: 0010
 Create Date: 2026-12-07 05:45:00
 
-The reports read per-day tallies instead of every call of a range (store/report_tallies.py).
+The reports read per-day (and whole-month) tallies instead of every call of a range
+(store/report_tallies.py).
 The tables start empty: a day's tallies are built the first time a report asks for it, or
 all at once by `callcenter reports rebuild`.
 """
@@ -29,6 +30,7 @@ COUNTS = (
 def upgrade() -> None:
     op.create_table(
         "report_tallies",
+        sa.Column("span", sa.String(1), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
@@ -36,13 +38,19 @@ def upgrade() -> None:
         sa.Column("waits", sa.Text(), nullable=True),
         sa.Column("talks", sa.Text(), nullable=True),
         sa.Column("rings", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("day", "kind", "key", name=op.f("pk_report_tallies")),
+        sa.PrimaryKeyConstraint("span", "day", "kind", "key", name=op.f("pk_report_tallies")),
     )
     op.create_table(
         "report_days",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_report_days")),
+    )
+    op.create_table(
+        "report_months",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("month", name=op.f("pk_report_months")),
     )
     op.create_table(
         "report_marks",
@@ -56,5 +64,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_report_marks_day"), table_name="report_marks")
     op.drop_table("report_marks")
+    op.drop_table("report_months")
     op.drop_table("report_days")
     op.drop_table("report_tallies")
