@@ -296,9 +296,6 @@ class ReportTallyRow(Base):
     the call log (store/report_tallies.py); migration 0012."""
 
     __tablename__ = "report_tallies"
-    # "D": one day's tally (day is that day); "M": a whole month's, merged from its days'
-    # (day is the month's first day; not for the kinds kept per day)
-    span: Mapped[str] = mapped_column(String(1), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -330,11 +327,14 @@ class ReportDayRow(Base):
 
 
 class ReportMonthRow(Base):
-    """A month whose month tallies were merged from its days' (all built then)."""
+    """A whole past month's tallies, merged from its days' (all built then), as one JSON
+    document: {kind: {key: [counts..., waits, talks, rings]}} for the kinds not kept per
+    day; a report of whole months reads one row a month."""
 
     __tablename__ = "report_months"
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tallies: Mapped[str] = mapped_column(Text)
 
 
 class ReportMarkRow(Base):

@@ -1,23 +1,23 @@
 """The service-level tallies in the database: built from the log for the days marked
-changed, merged by SQL for a range.
+changed, merged for a range.
 
 Theory of operation: every flush that adds or changes a call (its rings included) or a
 callback marks the Warsaw day it counts on, in the same transaction (store/report_marks.py,
 on every session factory of `db.sessions`). A report first builds (`refresh`) the days of
 its range that are marked or were never built: it reads those days' calls and callbacks from
-the log, folds them with the core (domain/report_tallies.py) and replaces the days' tallies
-(span "D"), then removes the marks it saw (a mark written meanwhile stays: the day is built
-again next time). Building a day drops its month's tallies (span "M"): a whole past month in
-a report's range gets them again, merged from its days' tallies by one INSERT .. SELECT, so a
-month reads one row per contract, operator and hour instead of one per day. Then `merged`
-sums the counts and joins the values of the range's tallies (the months' where whole, the
-days' elsewhere) in one SQL query, grouped as the core's `merge_range` groups them. Values
-are stored as hex of little-endian doubles, so joining the texts joins the values, exactly.
+the log, folds them with the core (domain/report_tallies.py) and replaces the days' tallies,
+then removes the marks it saw (a mark written meanwhile stays: the day is built again next
+time). Building a day drops its month's tallies; a whole past month in a report's range gets
+them again, merged from its days' tallies into one JSON document (`report_months`), so a
+month reads one row instead of one per contract and day. Then `merged` merges the range's
+tallies: the months' where whole, the days' elsewhere (summed and joined by SQL). Values are
+stored as hex of little-endian doubles, so joining the texts joins the values, exactly.
 `rebuild` builds every day and month of the log again (after a bulk load).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,13 +26,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
     case,
     delete,
-    false,
     func,
     insert,
-    literal,
     or_,
     select,
 )
@@ -52,7 +49,6 @@ from callcenter.store.models import (
 )
 
 BUILD_DAYS = 31  # days read from the log at a time when building
-DAY, MONTH = "D", "M"  # the spans of a tally
 MONTH_KINDS = tuple(k for k in core.KINDS if k not in core.PER_DAY_KINDS)
 T = ReportTallyRow
 
@@ -117,7 +113,7 @@ def decode(text: str | None) -> tuple[float, ...]:
 def _row(day: date, kind: str, key: str, t: core.Tally) -> dict[str, Any]:
     values = {name: getattr(t, name) for name in core.COUNTS}
     return {
-        "span": DAY, "day": day, "kind": kind, "key": key, **values,
+        "day": day, "kind": kind, "key": key, **values,
         "waits": encode(t.waits), "talks": encode(t.talks), "rings": encode(t.rings),
     }  # fmt: skip
 
@@ -135,13 +131,11 @@ def build(session: Session, days: Iterable[date], now: datetime) -> int:
         )
         found = core.tallies(calls, callbacks)
         rows = [_row(d, kind, key, t) for (d, kind, key), t in found.items()]
-        in_run = and_(T.span == DAY, T.day >= first, T.day <= last)
-        session.execute(delete(T).where(in_run))
+        session.execute(delete(T).where(T.day >= first, T.day <= last))
         session.execute(
             delete(ReportDayRow).where(ReportDayRow.day >= first, ReportDayRow.day <= last)
         )
         months = {first.replace(day=1), last.replace(day=1)}
-        session.execute(delete(T).where(T.span == MONTH, T.day.in_(sorted(months))))
         session.execute(delete(ReportMonthRow).where(ReportMonthRow.month.in_(sorted(months))))
         if rows:
             session.execute(insert(T), rows)
@@ -161,24 +155,45 @@ def _join(session: Session) -> Any:
     return func.string_agg if session.get_bind().dialect.name == "postgresql" else func.group_concat
 
 
+Packed = list[Any]  # a tally as stored: [counts..., waits, talks, rings] (hex or None)
+
+
+def _pack(row: Sequence[Any]) -> Packed:
+    return [*(int(v or 0) for v in row[: len(core.COUNTS)]), *row[len(core.COUNTS) :]]
+
+
+def _add(into: dict[tuple[str, str], Packed], kind: str, key: str, packed: Packed) -> None:
+    """Merge a packed tally into `into`: counts added, values' texts joined."""
+    have = into.get((kind, key))
+    if have is None:
+        into[(kind, key)] = list(packed)
+        return
+    n = len(core.COUNTS)
+    for i in range(n):
+        have[i] += packed[i]
+    for i in range(n, len(packed)):
+        if packed[i]:
+            have[i] = (have[i] or "") + packed[i]
+
+
 def build_month(session: Session, month: date, now: datetime) -> None:
-    """The month's tallies (its days all built): its days' merged, in the database."""
-    join = _join(session)
-    merged = (
-        select(
-            literal(MONTH), literal(month), T.kind, T.key,
-            *(func.sum(getattr(T, name)) for name in core.COUNTS),
-            *(join(getattr(T, name), "") for name in core.VALUES),
+    """The month's tallies (its days all built): its days' merged, as one document."""
+    found: dict[tuple[str, str], Packed] = {}
+    for row in session.execute(
+        select(T.kind, T.key, *(getattr(T, n) for n in (*core.COUNTS, *core.VALUES))).where(
+            T.day >= month, T.day <= _month_end(month), T.kind.in_(MONTH_KINDS)
         )
-        .where(T.span == DAY, T.day >= month, T.day <= _month_end(month))
-        .where(T.kind.in_(MONTH_KINDS))
-        .group_by(T.kind, T.key)
-    )  # fmt: skip
-    columns = ["span", "day", "kind", "key", *core.COUNTS, *core.VALUES]
-    session.execute(delete(T).where(T.span == MONTH, T.day == month))
+    ):
+        _add(found, row[0], row[1], _pack(row[2:]))
+    document: dict[str, dict[str, Packed]] = {}
+    for (kind, key), packed in found.items():
+        document.setdefault(kind, {})[key] = packed
     session.execute(delete(ReportMonthRow).where(ReportMonthRow.month == month))
-    session.execute(insert(T).from_select(columns, merged))
-    session.execute(insert(ReportMonthRow).values(month=month, built_at=now))
+    session.execute(
+        insert(ReportMonthRow).values(
+            month=month, built_at=now, tallies=json.dumps(document, separators=(",", ":"))
+        )
+    )
 
 
 def _to_build(session: Session, first: date, last: date, today: date) -> tuple[set[date], int]:
@@ -258,17 +273,30 @@ def rebuild(sessions: sessionmaker[Session], now: datetime) -> int:
 # --- reading -------------------------------------------------------------------------------
 
 
+def _tally(packed: Packed) -> core.Tally:
+    c = packed
+    n = len(core.COUNTS)
+    return core.Tally(
+        calls=c[0], offered=c[1], answered=c[2], abandoned=c[3], unanswered=c[4],
+        rejected=c[5], failed=c[6], queued=c[7], answered_within_20=c[8],
+        answered_within_60=c[9], callbacks_made=c[10], callbacks_in_time=c[11], rung=c[12],
+        missed_rings=c[13], waits=decode(c[n]), talks=decode(c[n + 1]), rings=decode(c[n + 2]),
+    )  # fmt: skip
+
+
 def merged(
     session: Session, first: date, last: date, today: date
 ) -> dict[tuple[date | None, str, str], core.Tally]:
-    """The tallies of [first, last] merged (as `core.merge_range` merges them), in one
-    query: the month tallies of its whole past months that have them, the day tallies of
-    the rest."""
-    months = whole_months(first, last, today)
-    if months:
-        months = sorted(
-            session.scalars(select(ReportMonthRow.month).where(ReportMonthRow.month.in_(months)))
+    """The tallies of [first, last] merged (as `core.merge_range` merges them): the month
+    documents of its whole past months, the day tallies of the rest (summed and joined by
+    one SQL query)."""
+    months: dict[date, str] = {}
+    whole = whole_months(first, last, today)
+    if whole:
+        query_months = select(ReportMonthRow.month, ReportMonthRow.tallies).where(
+            ReportMonthRow.month.in_(whole)
         )
+        months = {month: text for month, text in session.execute(query_months)}
     covered = {m + timedelta(days=i) for m in months for i in range(_month_end(m).day)}
     rest = [
         first + timedelta(days=i)
@@ -278,15 +306,6 @@ def merged(
     rest_days: list[ColumnElement[bool]] = [
         T.day.between(a, b) for a, b in _runs(rest, longest=10_000)
     ]
-    wanted = or_(
-        and_(T.span == MONTH, T.day.in_(months)) if months else false(),
-        and_(
-            T.span == DAY,
-            T.day >= first,
-            T.day <= last,
-            or_(T.kind.in_(core.PER_DAY_KINDS), *rest_days),
-        ),
-    )
     join = _join(session)
     per_day = case((T.kind.in_(core.PER_DAY_KINDS), T.day), else_=None).label("at")
     query = (
@@ -295,21 +314,24 @@ def merged(
             *(func.sum(getattr(T, name)) for name in core.COUNTS),
             *(join(getattr(T, name), "") for name in core.VALUES),
         )
-        .where(wanted)
+        .where(T.day >= first, T.day <= last)
+        .where(or_(T.kind.in_(core.PER_DAY_KINDS), *rest_days))
         .group_by(per_day, T.kind, T.key)
     )  # fmt: skip
-    n = len(core.COUNTS)
-    result: dict[tuple[date | None, str, str], core.Tally] = {}
+    days: dict[tuple[date | None, str, str], Packed] = {}
+    others: dict[tuple[str, str], Packed] = {}
     for row in session.execute(query):
         at = row[0]
         if isinstance(at, str):  # SQLite gives the CASE's date back as text
             at = date.fromisoformat(at)
-        c = [int(v or 0) for v in row[3 : 3 + n]]
-        result[(at, row[1], row[2])] = core.Tally(
-            calls=c[0], offered=c[1], answered=c[2], abandoned=c[3], unanswered=c[4],
-            rejected=c[5], failed=c[6], queued=c[7], answered_within_20=c[8],
-            answered_within_60=c[9], callbacks_made=c[10], callbacks_in_time=c[11], rung=c[12],
-            missed_rings=c[13], waits=decode(row[3 + n]), talks=decode(row[4 + n]),
-            rings=decode(row[5 + n]),
-        )  # fmt: skip
+        if at is None:
+            _add(others, row[1], row[2], _pack(row[3:]))
+        else:
+            days[(at, row[1], row[2])] = _pack(row[3:])
+    for document in months.values():
+        for kind, tallies in json.loads(document).items():
+            for key, packed in tallies.items():
+                _add(others, kind, key, packed)
+    result = {at: _tally(packed) for at, packed in days.items()}
+    result.update(((None, kind, key), _tally(packed)) for (kind, key), packed in others.items())
     return result

@@ -30,7 +30,6 @@ COUNTS = (
 def upgrade() -> None:
     op.create_table(
         "report_tallies",
-        sa.Column("span", sa.String(1), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
@@ -38,7 +37,7 @@ def upgrade() -> None:
         sa.Column("waits", sa.Text(), nullable=True),
         sa.Column("talks", sa.Text(), nullable=True),
         sa.Column("rings", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("span", "day", "kind", "key", name=op.f("pk_report_tallies")),
+        sa.PrimaryKeyConstraint("day", "kind", "key", name=op.f("pk_report_tallies")),
     )
     op.create_table(
         "report_days",
@@ -50,6 +49,7 @@ def upgrade() -> None:
         "report_months",
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tallies", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("month", name=op.f("pk_report_months")),
     )
     op.create_table(
