@@ -71,7 +71,17 @@ def report(sessions: sessionmaker[Session], span: DateRange, now: datetime) -> S
             report_tallies.refresh(session, span.first, span.last, now)
     except IntegrityError:  # another report built the same days at the same moment
         log.info("report days built by another report first=%s last=%s", span.first, span.last)
+    today = warsaw(now).date()
     with sessions() as session:
-        merged = report_tallies.merged(session, span.first, span.last, warsaw(now).date())
+        # a report of exactly one whole past month reads its contracts' figures as computed
+        # when its tallies were merged
+        known = None
+        if report_tallies.whole_months(span.first, span.last, today) == [span.first] and (
+            span.last.month == span.first.month
+        ):
+            known = report_tallies.month_contracts(session, span.first)
+        merged = report_tallies.merged(
+            session, span.first, span.last, today, contracts=known is None
+        )
         cal = calendar(session)
-    return service_levels(merged, span.first, span.last, cal)
+    return service_levels(merged, span.first, span.last, cal, known)

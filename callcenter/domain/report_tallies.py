@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from typing import Any
 
 from callcenter.domain.calendar import Calendar, warsaw
 from callcenter.domain.reports import (
@@ -83,6 +84,7 @@ class Tally:
 
 
 COUNTS = tuple(f.name for f in fields(Tally) if f.type == "int")
+FIGURES_FIELDS = tuple(f.name for f in fields(Figures))
 VALUES = ("waits", "talks", "rings")
 
 
@@ -285,17 +287,45 @@ def merge_range(found: Iterable[tuple[Key, Tally]]) -> dict[tuple[date | None, s
     return merged
 
 
+def contract_figures(merged: Mapping[tuple[date | None, str, str], Tally]) -> list[ContractFigures]:
+    """The contracts' figures from merged tallies, most calls first."""
+    rejected: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for (_, kind, key), t in merged.items():
+        if kind == CONTRACT_REJECTED:
+            number, route, reason = key.rsplit(SEP, 2)
+            rejected[number].append((route, reason, t.rejected))
+    rows = [
+        ContractFigures(key, figures_of(t, rejected.get(key, ())))
+        for (_, kind, key), t in merged.items()
+        if kind == CONTRACT and t.calls > 0
+    ]
+    rows.sort(key=lambda r: (-r.figures.offered, r.contract))
+    return rows
+
+
+def figures_fields(f: Figures) -> list[Any]:
+    """A Figures as a plain list (stored precomputed); `figures_from_fields` reads it."""
+    return [getattr(f, name) for name in FIGURES_FIELDS[:-1]] + [[list(r) for r in f.rejected_by]]
+
+
+def figures_from_fields(fields_: Sequence[Any]) -> Figures:
+    *plain, rejected_by = fields_
+    named: dict[str, Any] = dict(zip(FIGURES_FIELDS[:-1], plain, strict=True))
+    return Figures(**named, rejected_by=tuple((r, why, n) for r, why, n in rejected_by))
+
+
 def service_levels(
     merged: Mapping[tuple[date | None, str, str], Tally],
     first: date,
     last: date,
     calendar: Calendar,
+    contracts_known: list[ContractFigures] | None = None,
 ) -> ServiceLevels:
-    """The report of [first, last] from the merged tallies of its days (`merge_range`)."""
+    """The report of [first, last] from the merged tallies of its days (`merge_range`);
+    `contracts_known`: the contracts' figures computed before (`contract_figures` of the
+    same tallies, stored with a whole month's), then no contract tallies are needed."""
     day_rejected: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
-    contract_rejected: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
     day_tally: dict[date, Tally] = {}
-    contracts: dict[str, Tally] = {}
     operators: dict[str, Tally] = {}
     hours: dict[int, Tally] = {}
     for (day, kind, key), t in merged.items():
@@ -304,11 +334,6 @@ def service_levels(
         elif kind == DAY_REJECTED and day is not None:
             route, reason = key.split(SEP, 1)
             day_rejected[day].append((route, reason, t.rejected))
-        elif kind == CONTRACT:
-            contracts[key] = t
-        elif kind == CONTRACT_REJECTED:
-            number, route, reason = key.rsplit(SEP, 2)
-            contract_rejected[number].append((route, reason, t.rejected))
         elif kind == OPERATOR:
             operators[key] = t
         elif kind == HOUR:
@@ -328,12 +353,7 @@ def service_levels(
         total = merge(total, day_tally.get(d.day, Tally()))
         for route, reason, n in d.figures.rejected_by:
             rejected[(route, reason)] += n
-    contract_rows = [
-        ContractFigures(n, figures_of(t, contract_rejected.get(n, ())))
-        for n, t in contracts.items()
-        if t.calls > 0
-    ]
-    contract_rows.sort(key=lambda r: (-r.figures.offered, r.contract))
+    contract_rows = contract_figures(merged) if contracts_known is None else contracts_known
     return ServiceLevels(
         first=first,
         last=last,

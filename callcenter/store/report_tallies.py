@@ -8,8 +8,9 @@ its range that are marked or were never built: it reads those days' calls and ca
 the log, folds them with the core (domain/report_tallies.py) and replaces the days' tallies,
 then removes the marks it saw (a mark written meanwhile stays: the day is built again next
 time). Building a day drops its month's tallies; a whole past month in a report's range gets
-them again, merged from its days' tallies into one JSON document (`report_months`), so a
-month reads one row instead of one per contract and day. Then `merged` merges the range's
+them again, merged from its days' tallies into one JSON document (`report_months`; values
+as JSON numbers, which read back as the same doubles), so a month reads one row instead of
+one per contract and day. Then `merged` merges the range's
 tallies: the months' where whole, the days' elsewhere (summed and joined by SQL). Values are
 stored as hex of little-endian doubles, so joining the texts joins the values, exactly.
 `rebuild` builds every day and month of the log again (after a bulk load).
@@ -30,6 +31,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
 )
@@ -37,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.domain import report_tallies as core
 from callcenter.domain.calendar import WARSAW
-from callcenter.domain.reports import day_of
+from callcenter.domain.reports import ContractFigures, day_of
 from callcenter.store import call_queries, db
 from callcenter.store.models import (
     CallbackRow,
@@ -100,14 +102,14 @@ def encode(values: Sequence[float]) -> str | None:
     return packed.tobytes().hex()
 
 
-def decode(text: str | None) -> tuple[float, ...]:
+def decode(text: str | None) -> list[float]:
     if not text:
-        return ()
+        return []
     packed = array("d")
     packed.frombytes(bytes.fromhex(text))
     if sys.byteorder == "big":
         packed.byteswap()
-    return tuple(packed)
+    return packed.tolist()
 
 
 def _row(day: date, kind: str, key: str, t: core.Tally) -> dict[str, Any]:
@@ -155,29 +157,42 @@ def _join(session: Session) -> Any:
     return func.string_agg if session.get_bind().dialect.name == "postgresql" else func.group_concat
 
 
-Packed = list[Any]  # a tally as stored: [counts..., waits, talks, rings] (hex or None)
+Packed = list[Any]  # a tally being merged: [counts..., waits, talks, rings] (float lists)
 
 
 def _pack(row: Sequence[Any]) -> Packed:
-    return [*(int(v or 0) for v in row[: len(core.COUNTS)]), *row[len(core.COUNTS) :]]
+    """A tally row (its counts, then its values as stored) as a Packed tally."""
+    n = len(core.COUNTS)
+    return [*(int(v or 0) for v in row[:n]), *(decode(v) for v in row[n:])]
 
 
 def _add(into: dict[tuple[str, str], Packed], kind: str, key: str, packed: Packed) -> None:
-    """Merge a packed tally into `into`: counts added, values' texts joined."""
+    """Merge a packed tally into `into`: counts added, values joined."""
     have = into.get((kind, key))
     if have is None:
-        into[(kind, key)] = list(packed)
+        into[(kind, key)] = packed
         return
-    n = len(core.COUNTS)
-    for i in range(n):
+    for i in range(len(core.COUNTS)):
         have[i] += packed[i]
-    for i in range(n, len(packed)):
-        if packed[i]:
-            have[i] = (have[i] or "") + packed[i]
+    for i in range(len(core.COUNTS), len(packed)):
+        have[i] = have[i] + packed[i]
+
+
+CONTRACT_KINDS = (core.CONTRACT, core.CONTRACT_REJECTED)
+
+
+def _document(found: dict[tuple[str, str], Packed], kinds: Iterable[str]) -> str:
+    document: dict[str, dict[str, Packed]] = {}
+    wanted = set(kinds)
+    for (kind, key), packed in found.items():
+        if kind in wanted:
+            document.setdefault(kind, {})[key] = packed
+    return json.dumps(document, separators=(",", ":"))
 
 
 def build_month(session: Session, month: date, now: datetime) -> None:
-    """The month's tallies (its days all built): its days' merged, as one document."""
+    """The month's tallies (its days all built): its days' merged, and the contracts'
+    figures computed from them by the core."""
     found: dict[tuple[str, str], Packed] = {}
     for row in session.execute(
         select(T.kind, T.key, *(getattr(T, n) for n in (*core.COUNTS, *core.VALUES))).where(
@@ -185,15 +200,34 @@ def build_month(session: Session, month: date, now: datetime) -> None:
         )
     ):
         _add(found, row[0], row[1], _pack(row[2:]))
-    document: dict[str, dict[str, Packed]] = {}
-    for (kind, key), packed in found.items():
-        document.setdefault(kind, {})[key] = packed
+    contracts = core.contract_figures(
+        {(None, kind, key): _tally(p) for (kind, key), p in found.items() if kind in CONTRACT_KINDS}
+    )
+    figures = [[c.contract, *core.figures_fields(c.figures)] for c in contracts]
     session.execute(delete(ReportMonthRow).where(ReportMonthRow.month == month))
     session.execute(
         insert(ReportMonthRow).values(
-            month=month, built_at=now, tallies=json.dumps(document, separators=(",", ":"))
+            month=month,
+            built_at=now,
+            tallies=_document(found, (k for k in MONTH_KINDS if k not in CONTRACT_KINDS)),
+            contract_tallies=_document(found, CONTRACT_KINDS),
+            contract_figures=json.dumps(figures, separators=(",", ":")),
         )
     )
+
+
+def month_contracts(session: Session, month: date) -> list[ContractFigures] | None:
+    """The contracts' figures of a whole month computed when its tallies were merged;
+    None if they were not (yet)."""
+    stored = session.scalar(
+        select(ReportMonthRow.contract_figures).where(ReportMonthRow.month == month)
+    )
+    if stored is None:
+        return None
+    return [
+        ContractFigures(number, core.figures_from_fields(fields))
+        for number, *fields in json.loads(stored)
+    ]
 
 
 def _to_build(session: Session, first: date, last: date, today: date) -> tuple[set[date], int]:
@@ -280,23 +314,26 @@ def _tally(packed: Packed) -> core.Tally:
         calls=c[0], offered=c[1], answered=c[2], abandoned=c[3], unanswered=c[4],
         rejected=c[5], failed=c[6], queued=c[7], answered_within_20=c[8],
         answered_within_60=c[9], callbacks_made=c[10], callbacks_in_time=c[11], rung=c[12],
-        missed_rings=c[13], waits=decode(c[n]), talks=decode(c[n + 1]), rings=decode(c[n + 2]),
+        missed_rings=c[13], waits=tuple(c[n]), talks=tuple(c[n + 1]), rings=tuple(c[n + 2]),
     )  # fmt: skip
 
 
 def merged(
-    session: Session, first: date, last: date, today: date
+    session: Session, first: date, last: date, today: date, contracts: bool = True
 ) -> dict[tuple[date | None, str, str], core.Tally]:
     """The tallies of [first, last] merged (as `core.merge_range` merges them): the month
-    documents of its whole past months, the day tallies of the rest (summed and joined by
-    one SQL query)."""
-    months: dict[date, str] = {}
+    documents of its whole past months (without the contracts' if not `contracts`), the day
+    tallies of the rest (summed and joined by one SQL query)."""
+    months: dict[date, tuple[str, str]] = {}
     whole = whole_months(first, last, today)
     if whole:
-        query_months = select(ReportMonthRow.month, ReportMonthRow.tallies).where(
-            ReportMonthRow.month.in_(whole)
-        )
-        months = {month: text for month, text in session.execute(query_months)}
+        query_months = select(
+            ReportMonthRow.month,
+            ReportMonthRow.tallies,
+            ReportMonthRow.contract_tallies if contracts else literal("{}"),
+        ).where(ReportMonthRow.month.in_(whole))
+        for month, tallies, contract_tallies in session.execute(query_months):
+            months[month] = (tallies, contract_tallies)
     covered = {m + timedelta(days=i) for m in months for i in range(_month_end(m).day)}
     rest = [
         first + timedelta(days=i)
@@ -328,10 +365,11 @@ def merged(
             _add(others, row[1], row[2], _pack(row[3:]))
         else:
             days[(at, row[1], row[2])] = _pack(row[3:])
-    for document in months.values():
-        for kind, tallies in json.loads(document).items():
-            for key, packed in tallies.items():
-                _add(others, kind, key, packed)
+    for documents in months.values():
+        for document in documents:
+            for kind, tallies in json.loads(document).items():
+                for key, packed in tallies.items():
+                    _add(others, kind, key, packed)
     result = {at: _tally(packed) for at, packed in days.items()}
     result.update(((None, kind, key), _tally(packed)) for (kind, key), packed in others.items())
     return result

@@ -5,6 +5,7 @@ the figures the core computes from the calls themselves."""
 from __future__ import annotations
 
 import random
+from dataclasses import astuple
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -72,14 +73,16 @@ def _fill(sessions: sessionmaker[Session], count: int, seed: int) -> None:
             session.add(row)
 
 
-def _from_calls(sessions: sessionmaker[Session]) -> tuple[object, ...]:
+def _from_calls(
+    sessions: sessionmaker[Session], first: date = FIRST, last: date = LAST
+) -> tuple[object, ...]:
     """The figures straight from the calls (no tallies): what the report must equal."""
-    since = datetime.combine(FIRST, datetime.min.time(), tzinfo=WARSAW)
-    until = datetime.combine(LAST + timedelta(days=1), datetime.min.time(), tzinfo=WARSAW)
+    since = datetime.combine(first, datetime.min.time(), tzinfo=WARSAW)
+    until = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=WARSAW)
     with sessions() as session:
         calls, cbs = call_queries.report_facts(session, since, until)
     return (
-        reports.by_day(calls, cbs, FIRST, LAST, Calendar()),
+        reports.by_day(calls, cbs, first, last, Calendar()),
         reports.by_operator(calls),
         reports.by_contract(calls, cbs),
         reports.by_hour(calls),
@@ -107,6 +110,11 @@ def test_tallies_give_the_calls_figures_and_follow_every_change(database_url: st
         expected = _from_calls(sessions)
         assert _figures(first) == expected
         assert _count(sessions, ReportMonthRow) == 1, "October is whole: its month tallies"
+        # exactly October: its contracts' figures as computed when its tallies were merged
+        october = service_levels.DateRange(FIRST, date(2026, 10, 31))
+        assert _figures(service_levels.report(sessions, october, NOW)) == _from_calls(
+            sessions, *astuple(october)
+        )
         assert sum(d.figures.offered for d in first.days) > 300
         assert _count(sessions, ReportMarkRow) == 0, "building takes the marks it saw"
         assert _count(sessions, ReportDayRow) == (LAST - FIRST).days + 1

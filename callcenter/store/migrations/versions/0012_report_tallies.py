@@ -50,6 +50,8 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tallies", sa.Text(), nullable=False),
+        sa.Column("contract_tallies", sa.Text(), nullable=False),
+        sa.Column("contract_figures", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("month", name=op.f("pk_report_months")),
     )
     op.create_table(
