@@ -310,8 +310,8 @@ def figures_fields(f: Figures) -> list[Any]:
 
 def figures_from_fields(fields_: Sequence[Any]) -> Figures:
     *plain, rejected_by = fields_
-    named: dict[str, Any] = dict(zip(FIGURES_FIELDS[:-1], plain, strict=True))
-    return Figures(**named, rejected_by=tuple((r, why, n) for r, why, n in rejected_by))
+    args: list[Any] = [*plain, tuple((r, why, n) for r, why, n in rejected_by)]
+    return Figures(*args)
 
 
 def service_levels(
