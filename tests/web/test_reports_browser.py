@@ -17,6 +17,7 @@ from callcenter.domain.calendar import WARSAW
 from callcenter.store import db
 from callcenter.store.models import CallbackRow, CallRingRow, CallRow
 
+pytestmark = pytest.mark.browser
 HOSTILE = '=HYPERLINK("http://x")<b>'
 DAYS = [date(2026, 11, 2) + timedelta(days=i) for i in range(5)]  # Mon 2 .. Fri 6 November
 
