@@ -1,11 +1,14 @@
 """Marks of the days whose service-level tallies are out of date (store/report_tallies.py
 builds them again): every flush that writes a call, its rings or a callback marks the Warsaw
-day it counts on, in the same transaction as the change."""
+day it counts on, in the same transaction as the change; a writer of Core statements (the
+routing service's decisions) calls `mark` itself."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, UOWTransaction
 
 from callcenter.domain.reports import day_of
@@ -26,3 +29,11 @@ def watch(session: Session, _context: UOWTransaction, _instances: object) -> Non
             days.add(day_of(obj.first_call_at))
     for day in sorted(days):
         session.add(ReportMarkRow(day=day))
+
+
+def mark(session: Session, moments: Iterable[datetime]) -> None:
+    """Mark the days of `moments` (calls' arrivals) for writers that use Core statements,
+    which no flush sees."""
+    days = sorted({day_of(m) for m in moments})
+    if days:
+        session.connection().execute(insert(ReportMarkRow), [{"day": d} for d in days])

@@ -16,6 +16,7 @@ from callcenter.domain import reports
 from callcenter.domain.calendar import WARSAW, Calendar
 from callcenter.domain.report_tallies import ServiceLevels
 from callcenter.store import call_queries, db, migrate, report_tallies
+from callcenter.store import repositories as repo
 from callcenter.store.models import (
     CallbackRow,
     CallRingRow,
@@ -168,5 +169,33 @@ def test_a_report_of_days_without_calls(database_url: str) -> None:
         assert [d.day.day for d in r.days] == [9, 10, 12, 13]
         assert r.total.offered == 0 and r.total.service_level_20 is None
         assert r.contracts == [] and r.operators == []
+    finally:
+        engine.dispose()
+
+
+def test_a_routing_decision_written_by_core_statements_marks_its_day(database_url: str) -> None:
+    """The routing service logs decisions with Core statements (no flush): it marks the day
+    itself, so a report built before the decision counts the call after it."""
+    engine = db.make_engine(database_url)
+    try:
+        migrate.upgrade(engine)
+        sessions = db.sessions(engine)
+        day = date(2026, 11, 4)
+        span = service_levels.DateRange(day, day)
+        assert service_levels.report(sessions, span, NOW).total.offered == 0
+        when = datetime(2026, 11, 4, 20, 30, tzinfo=WARSAW)
+        with db.transaction(sessions) as session:
+            repo.record_decisions(session, [
+                repo.CallDecision(
+                    linkedid="r.1", caller_raw="601", caller_name="", caller_e164="+48601",
+                    dialled="800", route="closed", reason="outside_hours", contract="K-1",
+                    contracts=("K-1",), covered=True, arrived_at=when, decided_at=when,
+                    decision_ms=1.0,
+                )
+            ])  # fmt: skip
+        assert _count(sessions, ReportMarkRow) == 1
+        after = service_levels.report(sessions, span, NOW)
+        assert after.total.offered == 1 and [c.contract for c in after.contracts] == ["K-1"]
+        assert after.hours[20].offered == 1
     finally:
         engine.dispose()
