@@ -19,6 +19,7 @@ from callcenter.store import db, report_tallies
 log = logging.getLogger(__name__)
 
 MAX_DAYS = 366  # the longest range a report covers: a year
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)  # the days the rules work with
 
 
 class RangeError(ValueError):
@@ -58,9 +59,12 @@ def _day(field: str, text: str) -> date:
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise RangeError(field, "data w postaci RRRR-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise RangeError(field, f"data spoza lat {FIRST_DAY.year}-{LAST_DAY.year}")
+    return day
 
 
 def report(sessions: sessionmaker[Session], span: DateRange, now: datetime) -> ServiceLevels:

@@ -151,6 +151,9 @@ def test_a_bad_range_is_named_on_the_page_and_in_the_api(
             ({"until": "20261101"}, "until"),
             ({"since": "2026-11-30", "until": "2026-11-01"}, "until"),
             ({"since": "2000-01-01", "until": "2026-11-01"}, "until"),
+            ({"since": "0001-01-01", "until": "0001-01-02"}, "since"),
+            ({"since": "2026-11-01", "until": "9999-12-31"}, "until"),
+            ({"since": "２０２６-11-01"}, "since"),
         ):
             for path in ("/api/reports/service-levels", "/api/reports/service-levels.csv"):
                 answer = http.get(path, params=query, headers=auth)
