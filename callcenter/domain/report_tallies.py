@@ -57,7 +57,7 @@ class Tally:
     - day, contract: all but `rung` and `missed_rings`; `answered_within_20/60` count
       queued calls answered within the target; `waits` the queued calls' waits, `talks` the
       answered calls' talk times;
-    - operator: `calls` (calls answered by the operator), `rung`, `missed_rings`,
+    - operator: `rung`, `missed_rings`,
       `answered` (calls the operator answered), `answered_within_20` (of those, waited at
       most 20 s), `talks` (their talk times), `rings` (seconds an answered ring lasted);
     - hour: `offered`, `answered`, `rejected`;
