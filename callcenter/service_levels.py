@@ -77,15 +77,15 @@ def report(sessions: sessionmaker[Session], span: DateRange, now: datetime) -> S
         log.info("report days built by another report first=%s last=%s", span.first, span.last)
     today = warsaw(now).date()
     with sessions() as session:
-        # a report of exactly one whole past month reads its contracts' figures as computed
-        # when its tallies were merged
+        # a report of exactly one whole past month reads its contracts', operators' and
+        # hours' figures as computed when its tallies were merged
         known = None
         if report_tallies.whole_months(span.first, span.last, today) == [span.first] and (
             span.last.month == span.first.month
         ):
-            known = report_tallies.month_contracts(session, span.first)
+            known = report_tallies.month_figures(session, span.first)
         merged = report_tallies.merged(
-            session, span.first, span.last, today, contracts=known is None
+            session, span.first, span.last, today, month_kinds=known is None
         )
         cal = calendar(session)
     return service_levels(merged, span.first, span.last, cal, known)

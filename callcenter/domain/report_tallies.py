@@ -95,6 +95,13 @@ def merge(a: Tally, b: Tally) -> Tally:
     return Tally(**counts, **values)
 
 
+def merge_all(tallies: Sequence[Tally]) -> Tally:
+    """The tally of all the groups' calls (as `merge` of each in turn, in one pass)."""
+    args: list[Any] = [sum(getattr(t, name) for t in tallies) for name in COUNTS]
+    args += [tuple(v for t in tallies for v in getattr(t, name)) for name in VALUES]
+    return Tally(*args)
+
+
 Key = tuple[date, str, str]  # (day, kind, key)
 
 
@@ -287,20 +294,44 @@ def merge_range(found: Iterable[tuple[Key, Tally]]) -> dict[tuple[date | None, s
     return merged
 
 
-def contract_figures(merged: Mapping[tuple[date | None, str, str], Tally]) -> list[ContractFigures]:
-    """The contracts' figures from merged tallies, most calls first."""
+@dataclass(frozen=True)
+class RangeFigures:
+    """The figures of a range that are not kept per day: the contracts' (most calls first),
+    the operators' and the hours'. Computed from merged tallies (`range_figures`); a whole
+    month's are computed once when its tallies are merged, and stored."""
+
+    contracts: list[ContractFigures]
+    operators: list[OperatorFigures]
+    hours: list[HourFigures]
+
+
+def range_figures(merged: Mapping[tuple[date | None, str, str], Tally]) -> RangeFigures:
     rejected: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    operators: dict[str, Tally] = {}
+    hours: dict[int, Tally] = {}
     for (_, kind, key), t in merged.items():
         if kind == CONTRACT_REJECTED:
             number, route, reason = key.rsplit(SEP, 2)
             rejected[number].append((route, reason, t.rejected))
-    rows = [
+        elif kind == OPERATOR:
+            operators[key] = t
+        elif kind == HOUR:
+            hours[int(key)] = t
+    contracts = [
         ContractFigures(key, figures_of(t, rejected.get(key, ())))
         for (_, kind, key), t in merged.items()
         if kind == CONTRACT and t.calls > 0
     ]
-    rows.sort(key=lambda r: (-r.figures.offered, r.contract))
-    return rows
+    contracts.sort(key=lambda r: (-r.figures.offered, r.contract))
+    return RangeFigures(
+        contracts=contracts,
+        operators=[
+            operator_of(op, t)
+            for op, t in sorted(operators.items())
+            if t.rung > 0 or t.answered > 0
+        ],
+        hours=[_hour(h, hours.get(h, Tally())) for h in range(24)],
+    )
 
 
 def figures_fields(f: Figures) -> list[Any]:
@@ -319,25 +350,20 @@ def service_levels(
     first: date,
     last: date,
     calendar: Calendar,
-    contracts_known: list[ContractFigures] | None = None,
+    known: RangeFigures | None = None,
 ) -> ServiceLevels:
     """The report of [first, last] from the merged tallies of its days (`merge_range`);
-    `contracts_known`: the contracts' figures computed before (`contract_figures` of the
-    same tallies, stored with a whole month's), then no contract tallies are needed."""
+    `known`: the range's contracts', operators' and hours' figures computed before
+    (`range_figures` of the same tallies, stored with a whole month's), then only the day
+    kinds' tallies are needed."""
     day_rejected: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
     day_tally: dict[date, Tally] = {}
-    operators: dict[str, Tally] = {}
-    hours: dict[int, Tally] = {}
     for (day, kind, key), t in merged.items():
         if kind == DAY and day is not None:
             day_tally[day] = t
         elif kind == DAY_REJECTED and day is not None:
             route, reason = key.split(SEP, 1)
             day_rejected[day].append((route, reason, t.rejected))
-        elif kind == OPERATOR:
-            operators[key] = t
-        elif kind == HOUR:
-            hours[int(key)] = t
     days: list[DayFigures] = []
     day = first
     while day <= last:
@@ -347,25 +373,21 @@ def service_levels(
             rejected_by = day_rejected.get(day, ())
             days.append(DayFigures(day, working, figures_of(found or Tally(), rejected_by)))
         day += timedelta(days=1)
-    total = Tally()
+    listed = [day_tally[d.day] for d in days if d.day in day_tally]
+    total = merge_all(listed)
     rejected: Counter[tuple[str, str]] = Counter()
     for d in days:
-        total = merge(total, day_tally.get(d.day, Tally()))
         for route, reason, n in d.figures.rejected_by:
             rejected[(route, reason)] += n
-    contract_rows = contract_figures(merged) if contracts_known is None else contracts_known
+    rest = range_figures(merged) if known is None else known
     return ServiceLevels(
         first=first,
         last=last,
         total=figures_of(total, ((r, why, n) for (r, why), n in rejected.items())),
         days=days,
-        operators=[
-            operator_of(op, t)
-            for op, t in sorted(operators.items())
-            if t.rung > 0 or t.answered > 0
-        ],
-        contracts=contract_rows,
-        hours=[_hour(h, hours.get(h, Tally())) for h in range(24)],
+        operators=rest.operators,
+        contracts=rest.contracts,
+        hours=rest.hours,
     )
 
 

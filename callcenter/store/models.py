@@ -329,16 +329,16 @@ class ReportDayRow(Base):
 class ReportMonthRow(Base):
     """A whole past month's tallies, merged from its days' (all built then), as JSON
     documents {kind: {key: [counts..., waits, talks, rings]}} (values as lists of numbers):
-    `tallies` the operators' and hours', `contract_tallies` the contracts'; and
-    `contract_figures`, the contracts' figures the core computed from those ([[number,
-    figures...], ...]), read by a report of exactly this month. One row a month."""
+    `tallies` the operators' and hours', `contract_tallies` the contracts'; and `figures`,
+    the contracts', operators' and hours' figures the core computed from those, read by a
+    report of exactly this month. One row a month."""
 
     __tablename__ = "report_months"
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
     tallies: Mapped[str] = mapped_column(Text)
     contract_tallies: Mapped[str] = mapped_column(Text)
-    contract_figures: Mapped[str] = mapped_column(Text)
+    figures: Mapped[str] = mapped_column(Text)
 
 
 class ReportMarkRow(Base):

@@ -22,6 +22,7 @@ import json
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import astuple
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
 )
@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.domain import report_tallies as core
 from callcenter.domain.calendar import WARSAW
-from callcenter.domain.reports import ContractFigures, day_of
+from callcenter.domain.reports import ContractFigures, HourFigures, OperatorFigures, day_of
 from callcenter.store import call_queries, db
 from callcenter.store.models import (
     CallbackRow,
@@ -200,10 +200,7 @@ def build_month(session: Session, month: date, now: datetime) -> None:
         )
     ):
         _add(found, row[0], row[1], _pack(row[2:]))
-    contracts = core.contract_figures(
-        {(None, kind, key): _tally(p) for (kind, key), p in found.items() if kind in CONTRACT_KINDS}
-    )
-    figures = [[c.contract, *core.figures_fields(c.figures)] for c in contracts]
+    figures = core.range_figures({(None, kind, key): _tally(p) for (kind, key), p in found.items()})
     session.execute(delete(ReportMonthRow).where(ReportMonthRow.month == month))
     session.execute(
         insert(ReportMonthRow).values(
@@ -211,23 +208,34 @@ def build_month(session: Session, month: date, now: datetime) -> None:
             built_at=now,
             tallies=_document(found, (k for k in MONTH_KINDS if k not in CONTRACT_KINDS)),
             contract_tallies=_document(found, CONTRACT_KINDS),
-            contract_figures=json.dumps(figures, separators=(",", ":")),
+            figures=json.dumps(_figures_document(figures), separators=(",", ":")),
         )
     )
 
 
-def month_contracts(session: Session, month: date) -> list[ContractFigures] | None:
-    """The contracts' figures of a whole month computed when its tallies were merged;
-    None if they were not (yet)."""
-    stored = session.scalar(
-        select(ReportMonthRow.contract_figures).where(ReportMonthRow.month == month)
-    )
+def _figures_document(f: core.RangeFigures) -> dict[str, list[list[Any]]]:
+    return {
+        "contracts": [[c.contract, *core.figures_fields(c.figures)] for c in f.contracts],
+        "operators": [list(astuple(o)) for o in f.operators],
+        "hours": [list(astuple(h)) for h in f.hours],
+    }
+
+
+def month_figures(session: Session, month: date) -> core.RangeFigures | None:
+    """The contracts', operators' and hours' figures of a whole month, computed when its
+    tallies were merged; None if they were not (yet)."""
+    stored = session.scalar(select(ReportMonthRow.figures).where(ReportMonthRow.month == month))
     if stored is None:
         return None
-    return [
-        ContractFigures(number, core.figures_from_fields(fields))
-        for number, *fields in json.loads(stored)
-    ]
+    document = json.loads(stored)
+    return core.RangeFigures(
+        contracts=[
+            ContractFigures(number, core.figures_from_fields(fields))
+            for number, *fields in document["contracts"]
+        ],
+        operators=[OperatorFigures(*o) for o in document["operators"]],
+        hours=[HourFigures(*h) for h in document["hours"]],
+    )
 
 
 def _to_build(session: Session, first: date, last: date, today: date) -> tuple[set[date], int]:
@@ -319,18 +327,18 @@ def _tally(packed: Packed) -> core.Tally:
 
 
 def merged(
-    session: Session, first: date, last: date, today: date, contracts: bool = True
+    session: Session, first: date, last: date, today: date, month_kinds: bool = True
 ) -> dict[tuple[date | None, str, str], core.Tally]:
     """The tallies of [first, last] merged (as `core.merge_range` merges them): the month
-    documents of its whole past months (without the contracts' if not `contracts`), the day
-    tallies of the rest (summed and joined by one SQL query)."""
+    documents of its whole past months, the day tallies of the rest (summed and joined by
+    one SQL query). Not `month_kinds`: only the kinds kept per day (the rest is known)."""
     months: dict[date, tuple[str, str]] = {}
     whole = whole_months(first, last, today)
-    if whole:
+    if whole and month_kinds:
         query_months = select(
             ReportMonthRow.month,
             ReportMonthRow.tallies,
-            ReportMonthRow.contract_tallies if contracts else literal("{}"),
+            ReportMonthRow.contract_tallies,
         ).where(ReportMonthRow.month.in_(whole))
         for month, tallies, contract_tallies in session.execute(query_months):
             months[month] = (tallies, contract_tallies)

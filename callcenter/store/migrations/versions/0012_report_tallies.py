@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tallies", sa.Text(), nullable=False),
         sa.Column("contract_tallies", sa.Text(), nullable=False),
-        sa.Column("contract_figures", sa.Text(), nullable=False),
+        sa.Column("figures", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("month", name=op.f("pk_report_months")),
     )
     op.create_table(
