@@ -34,7 +34,9 @@ def figures_json(f: Figures) -> dict[str, Any]:
         "callbacks_in_time": f.callbacks_in_time,
         "rejected_by": [
             {"route": route, "reason": reason, "calls": n} for route, reason, n in f.rejected_by
-        ],
+        ]
+        if f.rejected_by
+        else [],
     }
 
 

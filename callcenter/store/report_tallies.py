@@ -349,7 +349,7 @@ def merged(
         if first + timedelta(days=i) not in covered
     ]
     rest_days: list[ColumnElement[bool]] = [
-        T.day.between(a, b) for a, b in _runs(rest, longest=10_000)
+        T.day.between(a, b) for a, b in _runs(rest, longest=10_000) if month_kinds
     ]
     join = _join(session)
     per_day = case((T.kind.in_(core.PER_DAY_KINDS), T.day), else_=None).label("at")
