@@ -77,15 +77,18 @@ def report(sessions: sessionmaker[Session], span: DateRange, now: datetime) -> S
         log.info("report days built by another report first=%s last=%s", span.first, span.last)
     today = warsaw(now).date()
     with sessions() as session:
-        # a report of exactly one whole past month reads its contracts', operators' and
-        # hours' figures as computed when its tallies were merged
-        known = None
+        cal = calendar(session)
+        # a report of exactly one whole past month reads the figures computed when its
+        # tallies were merged (its days' too, unless the calendar now leaves out a day that
+        # had a tally)
         if report_tallies.whole_months(span.first, span.last, today) == [span.first] and (
             span.last.month == span.first.month
         ):
             known = report_tallies.month_figures(session, span.first)
-        merged = report_tallies.merged(
-            session, span.first, span.last, today, month_kinds=known is None
-        )
-        cal = calendar(session)
-    return service_levels(merged, span.first, span.last, cal, known)
+            if known is not None and known[1].serves(cal):
+                return service_levels({}, span.first, span.last, cal, *known)
+            if known is not None:
+                merged = report_tallies.merged(session, span.first, span.last, today, False)
+                return service_levels(merged, span.first, span.last, cal, known[0])
+        merged = report_tallies.merged(session, span.first, span.last, today)
+    return service_levels(merged, span.first, span.last, cal)

@@ -345,17 +345,68 @@ def figures_from_fields(fields_: Sequence[Any]) -> Figures:
     return Figures(*args)
 
 
+@dataclass(frozen=True)
+class DaysFigures:
+    """A span's days' figures, stored with a whole month's: each day with a tally (its
+    figures), and all of them together; `quiet` the days with a tally but no call (a
+    callback only), which a calendar could leave out of a report (then these cannot serve)."""
+
+    days: dict[date, Figures]
+    total: Figures
+    quiet: tuple[date, ...]
+
+    def serves(self, calendar: Calendar) -> bool:
+        return all(calendar.is_working_day(d) for d in self.quiet)
+
+
+def days_figures(merged: Mapping[tuple[date | None, str, str], Tally]) -> DaysFigures:
+    day_tally: dict[date, Tally] = {}
+    rejected: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
+    for (day, kind, key), t in merged.items():
+        if kind == DAY and day is not None:
+            day_tally[day] = t
+        elif kind == DAY_REJECTED and day is not None:
+            route, reason = key.split(SEP, 1)
+            rejected[day].append((route, reason, t.rejected))
+    everything: Counter[tuple[str, str]] = Counter()
+    for found in rejected.values():
+        for route, reason, n in found:
+            everything[(route, reason)] += n
+    return DaysFigures(
+        days={d: figures_of(t, rejected.get(d, ())) for d, t in day_tally.items()},
+        total=figures_of(
+            merge_all(list(day_tally.values())),
+            ((r, why, n) for (r, why), n in everything.items()),
+        ),
+        quiet=tuple(sorted(d for d, t in day_tally.items() if t.calls == 0)),
+    )
+
+
 def service_levels(
     merged: Mapping[tuple[date | None, str, str], Tally],
     first: date,
     last: date,
     calendar: Calendar,
     known: RangeFigures | None = None,
+    known_days: DaysFigures | None = None,
 ) -> ServiceLevels:
     """The report of [first, last] from the merged tallies of its days (`merge_range`);
     `known`: the range's contracts', operators' and hours' figures computed before
     (`range_figures` of the same tallies, stored with a whole month's), then only the day
-    kinds' tallies are needed."""
+    kinds' tallies are needed; `known_days` (the days' figures of exactly [first, last],
+    `days_figures`, when they serve the calendar): then no tallies at all."""
+    if known is not None and known_days is not None and known_days.serves(calendar):
+        shown: list[DayFigures] = []
+        quiet = set(known_days.quiet)
+        for i in range((last - first).days + 1):
+            on = first + timedelta(days=i)
+            working = calendar.is_working_day(on)
+            if working or (on in known_days.days and on not in quiet):
+                shown.append(DayFigures(on, working, known_days.days.get(on, Figures())))
+        return ServiceLevels(
+            first=first, last=last, total=known_days.total, days=shown,
+            operators=known.operators, contracts=known.contracts, hours=known.hours,
+        )  # fmt: skip
     day_rejected: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
     day_tally: dict[date, Tally] = {}
     for (day, kind, key), t in merged.items():

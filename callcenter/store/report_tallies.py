@@ -201,6 +201,14 @@ def build_month(session: Session, month: date, now: datetime) -> None:
     ):
         _add(found, row[0], row[1], _pack(row[2:]))
     figures = core.range_figures({(None, kind, key): _tally(p) for (kind, key), p in found.items()})
+    per_day: dict[tuple[date | None, str, str], core.Tally] = {}
+    for row in session.execute(
+        select(T.day, T.kind, T.key, *(getattr(T, n) for n in (*core.COUNTS, *core.VALUES))).where(
+            T.day >= month, T.day <= _month_end(month), T.kind.in_(core.PER_DAY_KINDS)
+        )
+    ):
+        per_day[(row[0], row[1], row[2])] = _tally(_pack(row[3:]))
+    days = core.days_figures(per_day)
     session.execute(delete(ReportMonthRow).where(ReportMonthRow.month == month))
     session.execute(
         insert(ReportMonthRow).values(
@@ -208,27 +216,32 @@ def build_month(session: Session, month: date, now: datetime) -> None:
             built_at=now,
             tallies=_document(found, (k for k in MONTH_KINDS if k not in CONTRACT_KINDS)),
             contract_tallies=_document(found, CONTRACT_KINDS),
-            figures=json.dumps(_figures_document(figures), separators=(",", ":")),
+            figures=json.dumps(_figures_document(figures, days), separators=(",", ":")),
         )
     )
 
 
-def _figures_document(f: core.RangeFigures) -> dict[str, list[list[Any]]]:
+def _figures_document(f: core.RangeFigures, days: core.DaysFigures) -> dict[str, Any]:
     return {
         "contracts": [[c.contract, *core.figures_fields(c.figures)] for c in f.contracts],
         "operators": [list(astuple(o)) for o in f.operators],
         "hours": [list(astuple(h)) for h in f.hours],
+        "days": [[d.isoformat(), *core.figures_fields(x)] for d, x in sorted(days.days.items())],
+        "total": core.figures_fields(days.total),
+        "quiet": [d.isoformat() for d in days.quiet],
     }
 
 
-def month_figures(session: Session, month: date) -> core.RangeFigures | None:
-    """The contracts', operators' and hours' figures of a whole month, computed when its
-    tallies were merged; None if they were not (yet)."""
+def month_figures(
+    session: Session, month: date
+) -> tuple[core.RangeFigures, core.DaysFigures] | None:
+    """The figures of a whole month computed when its tallies were merged: its contracts',
+    operators' and hours', and its days'; None if they were not (yet)."""
     stored = session.scalar(select(ReportMonthRow.figures).where(ReportMonthRow.month == month))
     if stored is None:
         return None
     document = json.loads(stored)
-    return core.RangeFigures(
+    rest = core.RangeFigures(
         contracts=[
             ContractFigures(number, core.figures_from_fields(fields))
             for number, *fields in document["contracts"]
@@ -236,6 +249,12 @@ def month_figures(session: Session, month: date) -> core.RangeFigures | None:
         operators=[OperatorFigures(*o) for o in document["operators"]],
         hours=[HourFigures(*h) for h in document["hours"]],
     )
+    days = core.DaysFigures(
+        days={date.fromisoformat(d): core.figures_from_fields(f) for d, *f in document["days"]},
+        total=core.figures_from_fields(document["total"]),
+        quiet=tuple(date.fromisoformat(d) for d in document["quiet"]),
+    )
+    return rest, days
 
 
 def _to_build(session: Session, first: date, last: date, today: date) -> tuple[set[date], int]:

@@ -171,3 +171,31 @@ def test_tally_figures_equal_the_figures_of_the_calls(
     counted = [c for c in in_range if c.arrived.astimezone(WARSAW).date() in listed]
     counted_cbs = [cb for cb in cbs_in if cb.first_call.astimezone(WARSAW).date() in listed]
     assert r.total == figures(counted, counted_cbs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(calls_and_callbacks())
+def test_a_whole_months_stored_figures_equal_its_tallies_figures(
+    data: tuple[list[CallFacts], list[CallbackFacts]],
+) -> None:
+    """What a whole month stores when its tallies merge (range_figures, days_figures) gives
+    the report its tallies give, whenever the stored days serve the calendar."""
+    calls, cbs = data
+    first, last = date(2026, 11, 1), date(2026, 11, 30)
+    merged = rt.merge_range((k, t) for k, t in rt.tallies(calls, cbs).items() if k[0] <= last)
+    stored_days = rt.days_figures(merged)
+    slow = rt.service_levels(merged, first, last, Calendar())
+    if stored_days.serves(Calendar()):
+        fast = rt.service_levels({}, first, last, Calendar(), rt.range_figures(merged), stored_days)
+        assert fast == slow
+
+
+def test_a_callback_only_day_off_is_not_served_by_stored_days() -> None:
+    # a callback first called on Saturday 28 November with no call that day in the log
+    cb = CallbackFacts(1, "K-1", at(28, 10), at(30, 16), None)
+    merged = rt.merge_range(rt.tallies([], [cb]).items())
+    stored = rt.days_figures(merged)
+    assert stored.quiet == (date(2026, 11, 28),) and not stored.serves(Calendar())
+    # the report leaves the day off out, and its callback with it
+    r = rt.service_levels(merged, date(2026, 11, 23), date(2026, 11, 29), Calendar())
+    assert r.total.callbacks_made == 0 and date(2026, 11, 28) not in {d.day for d in r.days}
