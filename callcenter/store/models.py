@@ -330,8 +330,9 @@ class ReportMonthRow(Base):
     """A whole past month's tallies, merged from its days' (all built then), as JSON
     documents {kind: {key: [counts..., waits, talks, rings]}} (values as lists of numbers):
     `tallies` the operators' and hours', `contract_tallies` the contracts'; and `figures`,
-    the contracts', operators' and hours' figures the core computed from those, read by a
-    report of exactly this month. One row a month."""
+    every figure of the month the core computed from its tallies (contracts', operators',
+    hours', days', the whole month's), read by a report of exactly this month. One row a
+    month."""
 
     __tablename__ = "report_months"
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
