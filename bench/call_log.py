@@ -15,7 +15,8 @@ full log and on an empty one (the baseline), through the code the API runs
 - a filtered page: one contract; one outcome over one month; one caller; the callbacks' calls;
 - the 100th page, reached by keyset (99 pages walked first; only the 100th is timed);
 - a call's page (`GET /api/calls/{id}`: the call, its rings, ticket, callback and timeline);
-- the month's service-level report (the core's figures by day, operator, contract, hour);
+- the month's service-level report (every figure by day, operator, contract, hour, as the
+  API answers it, from the per-day tallies built after the fill);
 - the CSV export of every call: rows/s and the peak resident memory of a fresh process that
   runs only the export, at a tenth of the log and at all of it: constant memory shows as the
   same peak.
@@ -44,11 +45,10 @@ from sqlalchemy import Engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from callcenter import call_log_view
+from callcenter import call_log_view, report_render, service_levels
 from callcenter.call_filters import LogQuery
-from callcenter.domain import reports
-from callcenter.domain.calendar import WARSAW, Calendar
-from callcenter.store import call_queries, db, migrate
+from callcenter.domain.calendar import WARSAW
+from callcenter.store import call_queries, db, migrate, report_tallies
 from callcenter.store.models import (
     CallbackAttemptRow,
     CallbackRow,
@@ -234,14 +234,27 @@ def call_page(engine: Engine, call_id: int) -> int:
 
 
 def month_report(engine: Engine, first: date, last: date) -> int:
-    since = datetime.combine(first, datetime.min.time(), tzinfo=WARSAW)
-    until = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=WARSAW)
-    with db.sessions(engine)() as session:
-        facts, callbacks = call_queries.report_facts(session, since, until)
-    days = reports.by_day(facts, callbacks, first, last, Calendar())
-    contracts = reports.by_contract(facts, callbacks)
-    operators = reports.by_operator(facts)
-    return len(days) + len(contracts) + len(operators) + len(reports.by_hour(facts))
+    """The month's service-level report: every figure by day, operator, contract and hour,
+    as `GET /api/reports/service-levels` computes them (the marked days built first: none
+    after `rebuild_tallies`), before they are written as JSON."""
+    span = service_levels.DateRange(first, last)
+    report = service_levels.report(db.sessions(engine), span, datetime.now(UTC))
+    return len(report.days) + len(report.contracts) + len(report.operators)
+
+
+def month_report_json(engine: Engine, first: date, last: date) -> int:
+    """The same, written as the API's JSON (a dict FastAPI serialises)."""
+    span = service_levels.DateRange(first, last)
+    report = service_levels.report(db.sessions(engine), span, datetime.now(UTC))
+    return len(report_render.service_levels_json(report)["contracts"])
+
+
+def rebuild_tallies(engine: Engine) -> float:
+    """The service-level tallies of the filled log, built from it (as `callcenter reports
+    rebuild` does after a bulk load); seconds taken."""
+    started = time.perf_counter()
+    report_tallies.rebuild(db.sessions(engine), datetime.now(UTC))
+    return time.perf_counter() - started
 
 
 def export(url: str, limit: int | None) -> tuple[int, float, int]:
@@ -304,6 +317,7 @@ def measure(name: str, full: Engine, empty: Engine, count: int, repeat: int) -> 
         ("100th page by keyset", hundredth_page),
         ("a call's page", lambda e: lambda: call_page(e, count // 2)),
         ("month's service-level report", lambda e: lambda: month_report(e, *month)),
+        ("  the same as JSON", lambda e: lambda: month_report_json(e, *month)),
     ]
     print(f"\n{name}: {count:,} calls against an empty log ({repeat} runs each)")
     print(f"{'what':32} {'empty p50/p99 ms':>18} {'full p50/p99 ms':>18}")
@@ -348,6 +362,7 @@ def main() -> None:
             migrate.upgrade(empty)
             took = fill(full, args.calls)
             print(f"{name}: filled {args.calls:,} calls in {took:.1f} s")
+            print(f"{name}: service-level tallies built in {rebuild_tallies(full):.1f} s")
             measure(name, full, empty, args.calls, args.repeat)
             full.dispose()
             empty.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from callcenter import render, services
 from callcenter.cli_common import JsonFlag, UserError, _engine, _now, _print_json, _unit_of_work
+from callcenter.cli_reports import reports_app
 from callcenter.cli_users import users_app
 from callcenter.config import SettingError, Settings
 from callcenter.display import visible
@@ -51,6 +52,7 @@ app.add_typer(tickets_app, name="tickets")
 app.add_typer(calls_app, name="calls")
 app.add_typer(callbacks_app, name="callbacks")
 app.add_typer(users_app, name="users")
+app.add_typer(reports_app, name="reports")
 
 # Plain text: what we print is never read as markup or emoji codes (outside text is in it).
 out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)

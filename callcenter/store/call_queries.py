@@ -150,7 +150,7 @@ def report_facts(
         CallFacts(
             id=r.id,
             arrived=r.arrived_at,
-            direction="inbound",
+            direction=r.direction,
             route=r.route,
             reason=r.reason,
             outcome=r.outcome,
@@ -175,6 +175,7 @@ def report_facts(
                 CallRow.wait_s,
                 CallRow.talk_s,
                 CallRow.callback_id,
+                CallRow.direction,
             ).where(in_range)
         )
     ]

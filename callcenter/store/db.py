@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.store.report_marks import watch
+
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
@@ -31,7 +33,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions on `engine`; every flush marks the report days its calls change
+    (store/report_tallies.py `watch`)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", watch)
+    return factory
 
 
 @contextmanager

@@ -300,3 +300,65 @@ class RoutingChangeRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     contract: Mapped[str | None] = mapped_column(String(64), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportTallyRow(Base):
+    """One group's tally of one Warsaw day (domain/report_tallies.py `Tally`): counts, and
+    the values a figure needs whole as hex of little-endian doubles (NULL: none), so that
+    joining texts joins the values. Kept current from
+    the call log (store/report_tallies.py); migration 0012."""
+
+    __tablename__ = "report_tallies"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_20: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within_60: Mapped[int] = mapped_column(Integer, default=0)
+    callbacks_made: Mapped[int] = mapped_column(Integer, default=0)
+    callbacks_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    rung: Mapped[int] = mapped_column(Integer, default=0)
+    missed_rings: Mapped[int] = mapped_column(Integer, default=0)
+    waits: Mapped[str | None] = mapped_column(Text, nullable=True)
+    talks: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rings: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReportDayRow(Base):
+    """A day whose tallies were built (an empty day has no tallies but is built)."""
+
+    __tablename__ = "report_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportMonthRow(Base):
+    """A whole past month's tallies, merged from its days' (all built then), as JSON
+    documents {kind: {key: [counts..., waits, talks, rings]}} (values as lists of numbers):
+    `tallies` the operators' and hours', `contract_tallies` the contracts'; and `figures`,
+    every figure of the month the core computed from its tallies (contracts', operators',
+    hours', days', the whole month's), read by a report of exactly this month. One row a
+    month."""
+
+    __tablename__ = "report_months"
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tallies: Mapped[str] = mapped_column(Text)
+    contract_tallies: Mapped[str] = mapped_column(Text)
+    figures: Mapped[str] = mapped_column(Text)
+
+
+class ReportMarkRow(Base):
+    """A day whose calls or callbacks changed since its tallies were built: written with
+    the change (store/report_tallies.py), removed when the day is built again."""
+
+    __tablename__ = "report_marks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)

@@ -15,7 +15,7 @@ from callcenter.domain.allowance import Consolidation
 from callcenter.domain.calendar import Closure
 from callcenter.domain.contracts import Contract, Request
 from callcenter.domain.terms import Billing, Plan, Product, TicketKind
-from callcenter.store import audit
+from callcenter.store import audit, report_marks
 from callcenter.store.contract_import import ImportResult, save_contracts
 from callcenter.store.models import (
     CallRow,
@@ -390,6 +390,9 @@ def record_decisions(session: Session, calls: Sequence[CallDecision]) -> None:
         values["arrived_at"] = min(row.arrived_at, call.arrived_at)
         updates.append({"key": linkedid, **values})
     connection = session.connection()
+    report_marks.mark(
+        session, [c.arrived_at for c in latest.values()] + [r.arrived_at for r in existing.values()]
+    )
     if inserts:
         connection.execute(insert(CallRow), inserts)
     if updates:

@@ -31,6 +31,7 @@ from callcenter.web.api import audit as audit_api
 from callcenter.web.api import callbacks, calls, review, tickets, token, users
 from callcenter.web.api import contracts as contracts_api
 from callcenter.web.api import pops as pops_api
+from callcenter.web.api import reports as reports_api
 from callcenter.web.api import terms as terms_api
 from callcenter.web.api import wallboard as wallboard_api
 from callcenter.web.deps import ForbiddenError, NotAuthenticatedError
@@ -41,6 +42,7 @@ from callcenter.web.pages import audit as audit_page
 from callcenter.web.pages import calls as calls_page
 from callcenter.web.pages import contracts as contracts_page
 from callcenter.web.pages import login, operator
+from callcenter.web.pages import reports as reports_page
 from callcenter.web.pages import review as review_pages
 from callcenter.web.pages import terms as terms_page
 from callcenter.web.pages import users as users_page
@@ -74,6 +76,8 @@ ROUTERS = [
     wallboard_api.router,
     wallboard_page.router,
     calls_page.router,
+    reports_api.router,
+    reports_page.router,
     ws.router,
 ]
 

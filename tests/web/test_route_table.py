@@ -323,3 +323,24 @@ def test_the_call_log_routes_carry_the_roles_they_should() -> None:
     for key, roles in CALL_LOG_ROUTES.items():
         assert key in found, f"{key} is not a route"
         assert found[key] == roles, key
+
+
+# The manager's service-level reports (issue 12, item 3): the page, its JSON and its CSV.
+REPORT_ROUTES = {
+    ("GET", "/reports"): {Role.MANAGER},
+    ("GET", "/api/reports/service-levels"): {Role.MANAGER},
+    ("GET", "/api/reports/service-levels.csv"): {Role.MANAGER},
+}
+
+
+def test_the_report_routes_carry_the_roles_they_should() -> None:
+    app = create_app(Settings(database_url="sqlite://"), PopHub())
+    found = {
+        (method, route.path): allowed_roles(route)
+        for route in walk(app.routes)
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    for key, roles in REPORT_ROUTES.items():
+        assert key in found, f"{key} is not a route"
+        assert found[key] == roles, key

@@ -1,7 +1,7 @@
 """the audit log: before and after values; append-only
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07 05:45:00
 
 Each audit entry gains `before` and `after` (JSON text: the values a change replaced and
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
