@@ -19,6 +19,15 @@ def event_time(event: Event, fallback: datetime) -> datetime:
         return fallback
 
 
+UNKNOWN_CALLER_ID: Final = ("<unknown>", "unknown")  # Asterisk's words for "none given"
+
+
+def caller_id(value: str | None) -> str:
+    """A CallerIDNum or CallerIDName as the caller gave it: "" where Asterisk only says it
+    has none ("<unknown>"), so no screen or log shows Asterisk's placeholder as a name."""
+    return "" if not value or value in UNKNOWN_CALLER_ID else value
+
+
 def endpoint_of(channel_or_interface: str) -> str:
     """`PJSIP/op1-0000000a` or `PJSIP/op1` -> `op1`."""
     name = channel_or_interface.split("/", 1)[-1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from web_support import Account, LiveServer, bearer, login_in_browser, screenshot
 
 from callcenter.domain.calendar import WARSAW
+from callcenter.domain.terms import Reason
 from callcenter.store import db
 from callcenter.store.models import CallbackRow, CallRingRow, CallRow
 
@@ -133,6 +135,34 @@ def test_manager_reads_the_service_levels_plots_tables_and_csv(
     hostile = next(r for r in rows if r["section"] == "contract" and HOSTILE in r["key"])
     assert hostile["key"] == "'" + HOSTILE  # a spreadsheet reads it as text
     assert next(r for r in rows if r["key"] == "K-2")["callbacks_in_time"] == "5"
+
+
+def test_every_reason_of_a_busy_day_is_named_beside_its_bar(
+    live_server: LiveServer, manager_account: Account, browser_page: Any
+) -> None:
+    """Chart.js skips category labels that do not fit: the reasons' plot grows instead,
+    so no bar is left without its reason."""
+    reasons = [r for r in Reason if r not in (Reason.COVERED, Reason.AMBIGUOUS)]
+    engine = db.make_engine(live_server.settings.database_url)
+    with db.transaction(db.sessions(engine)) as session:
+        for i, reason in enumerate(reasons):
+            arrived = datetime(2026, 11, 9, 9, i, tzinfo=WARSAW).astimezone(UTC)
+            for n in range(i + 1):  # a different count each: the bars are sorted by it
+                session.add(CallRow(
+                    linkedid=f"r.{i}.{n}", arrived_at=arrived, route="closed",
+                    reason=reason.value, outcome="rejected", state="ended",
+                ))  # fmt: skip
+    engine.dispose()
+    page = browser_page
+    login_in_browser(page, live_server, manager_account)
+    page.goto(live_server.url + "/reports?since=2026-11-09&until=2026-11-09")
+    page.wait_for_selector('#chart-reasons[data-drawn="true"]')
+    shown = page.eval_on_selector(
+        "#chart-reasons",
+        "c => [window.Chart.getChart(c).scales.y.ticks.length, c.dataset.chart]",
+    )
+    assert shown[0] == len(reasons) == len(json.loads(shown[1])["labels"])
+    screenshot(page, "reports-every-reason")
 
 
 def test_a_bad_range_is_named_on_the_page_and_in_the_api(

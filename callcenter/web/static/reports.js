@@ -27,6 +27,18 @@
     const scales = {};
     scales[valueAxis] = { beginAtZero: true, ticks: { precision: 0 } };
     if (spec.percent) { scales[valueAxis].max = 100; }
+    if (spec.horizontal) {
+      // every reason named beside its bar: none skipped, the box as tall as they need
+      scales.y = { ticks: { autoSkip: false } };
+      // (each reason gets the same band: the band fits the longest reason's lines)
+      const lines = spec.labels.reduce(function (n, l) {
+        const w = wrap(l);
+        return Math.max(n, Array.isArray(w) ? w.length : 1);
+      }, 1);
+      const box = canvas.parentElement;
+      const needed = 50 + spec.labels.length * (lines * 14 + 8);
+      box.style.height = Math.max(box.clientHeight, needed) + "px";
+    }
     new window.Chart(canvas, {
       type: spec.kind,
       data: {
