@@ -15,8 +15,11 @@ full log and on an empty one (the baseline), through the code the API runs
 - a filtered page: one contract; one outcome over one month; one caller; the callbacks' calls;
 - the 100th page, reached by keyset (99 pages walked first; only the 100th is timed);
 - a call's page (`GET /api/calls/{id}`: the call, its rings, ticket, callback and timeline);
-- the month's service-level report (every figure by day, operator, contract, hour, as the
-  API answers it, from the per-day tallies built after the fill);
+- the month's service-level report (every figure by day, operator and hour, and the 100
+  contracts with the most calls, as the API answers it, from the per-day tallies built
+  after the fill), of a whole past month (October 2026), with every contract (as the CSV),
+  and of the month so far on its last day (November 1-30 at 16:00 on the 30th: the
+  month's days' tallies, not its month's);
 - the CSV export of every call: rows/s and the peak resident memory of a fresh process that
   runs only the export, at a tenth of the log and at all of it: constant memory shows as the
   same peak.
@@ -233,19 +236,23 @@ def call_page(engine: Engine, call_id: int) -> int:
         return 0 if found is None else len(found["timeline"])
 
 
-def month_report(engine: Engine, first: date, last: date) -> int:
-    """The month's service-level report: every figure by day, operator, contract and hour,
-    as `GET /api/reports/service-levels` computes them (the marked days built first: none
+def month_report(
+    engine: Engine, first: date, last: date, now: datetime, contracts: int | None
+) -> int:
+    """A month's service-level report: every figure by day, operator and hour, and the
+    `contracts` with the most calls (None: every contract, as the CSV has them), as
+    `GET /api/reports/service-levels` computes them (the marked days built first: none
     after `rebuild_tallies`), before they are written as JSON."""
     span = service_levels.DateRange(first, last)
-    report = service_levels.report(db.sessions(engine), span, datetime.now(UTC))
+    report = service_levels.report(db.sessions(engine), span, now, contracts)
     return len(report.days) + len(report.contracts) + len(report.operators)
 
 
-def month_report_json(engine: Engine, first: date, last: date) -> int:
-    """The same, written as the API's JSON (a dict FastAPI serialises)."""
+def month_report_json(engine: Engine, first: date, last: date, now: datetime) -> int:
+    """The same, written as the API's JSON (a dict FastAPI serialises), its contracts the
+    API's default number."""
     span = service_levels.DateRange(first, last)
-    report = service_levels.report(db.sessions(engine), span, datetime.now(UTC))
+    report = service_levels.report(db.sessions(engine), span, now, service_levels.CONTRACTS_SHOWN)
     return len(report_render.service_levels_json(report)["contracts"])
 
 
@@ -299,7 +306,11 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 
 def measure(name: str, full: Engine, empty: Engine, count: int, repeat: int) -> None:
-    month = (date(2026, 10, 1), date(2026, 10, 31))
+    month = (date(2026, 10, 1), date(2026, 10, 31))  # a whole past month
+    now = datetime.now(UTC)
+    # November (the log's last month) as a manager sees it at 16:00 on its last day
+    so_far = (date(2026, 11, 1), date(2026, 11, 30), datetime(2026, 11, 30, 16, tzinfo=WARSAW))
+    shown = service_levels.CONTRACTS_SHOWN
     f_contract = call_queries.CallFilter(contract="K-00042")
     f_month = call_queries.CallFilter(
         outcome="abandoned",
@@ -316,8 +327,11 @@ def measure(name: str, full: Engine, empty: Engine, count: int, repeat: int) -> 
         ("page: direction callback", lambda e: lambda: first_page(e, f_back)),
         ("100th page by keyset", hundredth_page),
         ("a call's page", lambda e: lambda: call_page(e, count // 2)),
-        ("month's service-level report", lambda e: lambda: month_report(e, *month)),
-        ("  the same as JSON", lambda e: lambda: month_report_json(e, *month)),
+        ("month's service-level report", lambda e: lambda: month_report(e, *month, now, shown)),
+        ("  the same as JSON", lambda e: lambda: month_report_json(e, *month, now)),
+        ("  every contract (as the CSV)", lambda e: lambda: month_report(e, *month, now, None)),
+        ("month so far, on its last day", lambda e: lambda: month_report(e, *so_far, shown)),
+        ("  the same as JSON", lambda e: lambda: month_report_json(e, *so_far)),
     ]
     print(f"\n{name}: {count:,} calls against an empty log ({repeat} runs each)")
     print(f"{'what':32} {'empty p50/p99 ms':>18} {'full p50/p99 ms':>18}")

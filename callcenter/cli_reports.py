@@ -39,7 +39,7 @@ def reports_service_levels(
     now = _now()
     try:
         span = service_levels.parse_range(since, until, now)
-    except service_levels.RangeError as exc:
+    except service_levels.QueryError as exc:
         raise UserError(f"--{exc.field}: {exc.message}") from None
     engine = _engine()
     try:

@@ -64,6 +64,7 @@ def service_levels_json(r: ServiceLevels) -> dict[str, Any]:
         ],
         "operators": [operator_json(o) for o in r.operators],
         "contracts": [{"contract": c.contract, **figures_json(c.figures)} for c in r.contracts],
+        "contracts_total": r.contracts_total,
         "hours": [
             {"hour": h.hour, "offered": h.offered, "answered": h.answered, "rejected": h.rejected}
             for h in r.hours

@@ -12,18 +12,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.domain.calendar import warsaw
-from callcenter.domain.report_tallies import ServiceLevels, service_levels
+from callcenter.domain.report_tallies import ServiceLevels, service_levels, shown
 from callcenter.services import calendar
 from callcenter.store import db, report_tallies
 
 log = logging.getLogger(__name__)
 
 MAX_DAYS = 366  # the longest range a report covers: a year
+CONTRACTS_SHOWN = 100  # contracts a report lists by default (most calls first); CSV: all
+MAX_CONTRACTS = 100_000  # the most a request may ask to list
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)  # the days the rules work with
 
 
-class RangeError(ValueError):
-    """A report's range that cannot be read: names the field (`since` or `until`)."""
+class QueryError(ValueError):
+    """A report's query that cannot be read: names the field (`since`, `until`,
+    `contracts`)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(field, message)
@@ -49,10 +52,22 @@ def parse_range(since: str | None, until: str | None, now: datetime) -> DateRang
     first = _day("since", since) if since else default.first
     last = _day("until", until) if until else max(default.last, first)
     if last < first:
-        raise RangeError("until", "koniec zakresu przed jego początkiem")
+        raise QueryError("until", "koniec zakresu przed jego początkiem")
     if (last - first).days + 1 > MAX_DAYS:
-        raise RangeError("until", f"zakres dłuższy niż {MAX_DAYS} dni")
+        raise QueryError("until", f"zakres dłuższy niż {MAX_DAYS} dni")
     return DateRange(first, last)
+
+
+def parse_contracts(text: str | None) -> int:
+    """How many contracts to list (the query's `contracts`; missing: CONTRACTS_SHOWN)."""
+    if text is None:
+        return CONTRACTS_SHOWN
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise QueryError("contracts", f"liczba umów od 1 do {MAX_CONTRACTS}")
+    count = int(text)
+    if not 1 <= count <= MAX_CONTRACTS:
+        raise QueryError("contracts", f"liczba umów od 1 do {MAX_CONTRACTS}")
+    return count
 
 
 def _day(field: str, text: str) -> date:
@@ -61,15 +76,19 @@ def _day(field: str, text: str) -> date:
             raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError:
-        raise RangeError(field, "data w postaci RRRR-MM-DD") from None
+        raise QueryError(field, "data w postaci RRRR-MM-DD") from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise RangeError(field, f"data spoza lat {FIRST_DAY.year}-{LAST_DAY.year}")
+        raise QueryError(field, f"data spoza lat {FIRST_DAY.year}-{LAST_DAY.year}")
     return day
 
 
-def report(sessions: sessionmaker[Session], span: DateRange, now: datetime) -> ServiceLevels:
+def report(
+    sessions: sessionmaker[Session], span: DateRange, now: datetime, contracts: int | None = None
+) -> ServiceLevels:
     """Every figure of the range: its changed days built first (one transaction), so today
-    is current; then the tallies read (another)."""
+    is current; then the tallies read (another). `contracts`: list only that many
+    contracts, those with the most calls offered (`contracts_total` counts them all), their
+    figures the only ones computed; None: every contract (the CSV)."""
     try:
         with db.transaction(sessions) as session:
             report_tallies.refresh(session, span.first, span.last, now)
@@ -86,9 +105,14 @@ def report(sessions: sessionmaker[Session], span: DateRange, now: datetime) -> S
         ):
             known = report_tallies.month_figures(session, span.first)
             if known is not None and known[1].serves(cal):
-                return service_levels({}, span.first, span.last, cal, *known)
+                return shown(service_levels({}, span.first, span.last, cal, *known), contracts)
             if known is not None:
                 merged = report_tallies.merged(session, span.first, span.last, today, False)
-                return service_levels(merged, span.first, span.last, cal, known[0])
-        merged = report_tallies.merged(session, span.first, span.last, today)
-    return service_levels(merged, span.first, span.last, cal)
+                levels = service_levels(merged, span.first, span.last, cal, known[0])
+                return shown(levels, contracts)
+        if contracts is None:
+            merged = report_tallies.merged(session, span.first, span.last, today)
+            return service_levels(merged, span.first, span.last, cal)
+        top, total = report_tallies.top_contracts(session, span.first, span.last, contracts)
+        merged = report_tallies.merged(session, span.first, span.last, today, contracts=top)
+    return service_levels(merged, span.first, span.last, cal, contracts_total=total)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -267,8 +267,9 @@ class ServiceLevels:
     total: Figures
     days: list[DayFigures]
     operators: list[OperatorFigures]
-    contracts: list[ContractFigures]
+    contracts: list[ContractFigures]  # most calls offered first (then by number)
     hours: list[HourFigures]
+    contracts_total: int  # the contracts with calls in the range (more than listed: see shown)
 
     @property
     def rejections(self) -> tuple[tuple[str, str, int], ...]:
@@ -282,6 +283,14 @@ class ServiceLevels:
         for _route, reason, n in self.total.rejected_by:
             counts[reason] += n
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def shown(levels: ServiceLevels, contracts: int | None) -> ServiceLevels:
+    """The report with only its first `contracts` contracts listed (those with the most
+    calls offered), `contracts_total` still counting them all; None: all listed."""
+    if contracts is None or len(levels.contracts) <= contracts:
+        return levels
+    return replace(levels, contracts=levels.contracts[:contracts])
 
 
 def merge_range(found: Iterable[tuple[Key, Tally]]) -> dict[tuple[date | None, str, str], Tally]:
@@ -389,12 +398,15 @@ def service_levels(
     calendar: Calendar,
     known: RangeFigures | None = None,
     known_days: DaysFigures | None = None,
+    contracts_total: int | None = None,
 ) -> ServiceLevels:
     """The report of [first, last] from the merged tallies of its days (`merge_range`);
     `known`: the range's contracts', operators' and hours' figures computed before
     (`range_figures` of the same tallies, stored with a whole month's), then only the day
     kinds' tallies are needed; `known_days` (the days' figures of exactly [first, last],
-    `days_figures`, when they serve the calendar): then no tallies at all."""
+    `days_figures`, when they serve the calendar): then no tallies at all.
+    `contracts_total`: how many contracts had calls, when `merged` holds only the tallies
+    of the ones to list (the store's `top_contracts`); else the contracts found."""
     if known is not None and known_days is not None and known_days.serves(calendar):
         shown: list[DayFigures] = []
         quiet = set(known_days.quiet)
@@ -406,6 +418,7 @@ def service_levels(
         return ServiceLevels(
             first=first, last=last, total=known_days.total, days=shown,
             operators=known.operators, contracts=known.contracts, hours=known.hours,
+            contracts_total=len(known.contracts),
         )  # fmt: skip
     day_rejected: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
     day_tally: dict[date, Tally] = {}
@@ -439,6 +452,7 @@ def service_levels(
         operators=rest.operators,
         contracts=rest.contracts,
         hours=rest.hours,
+        contracts_total=len(rest.contracts) if contracts_total is None else contracts_total,
     )
 
 

@@ -306,9 +306,12 @@ class ReportTallyRow(Base):
     """One group's tally of one Warsaw day (domain/report_tallies.py `Tally`): counts, and
     the values a figure needs whole as hex of little-endian doubles (NULL: none), so that
     joining texts joins the values. Kept current from
-    the call log (store/report_tallies.py); migration 0012."""
+    the call log (store/report_tallies.py); migrations 0012, 0015."""
 
     __tablename__ = "report_tallies"
+    __table_args__ = (  # a range's top contracts from the index alone (migration 0015)
+        Index("ix_report_tallies_kind_day", "kind", "day", "key", "offered", "calls", "rejected"),
+    )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import astuple
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    and_,
     case,
     delete,
     func,
@@ -179,6 +180,7 @@ def _add(into: dict[tuple[str, str], Packed], kind: str, key: str, packed: Packe
 
 
 CONTRACT_KINDS = (core.CONTRACT, core.CONTRACT_REJECTED)
+OTHER_KINDS = tuple(k for k in core.KINDS if k not in CONTRACT_KINDS)
 
 
 def _document(found: dict[tuple[str, str], Packed], kinds: Iterable[str]) -> str:
@@ -345,12 +347,39 @@ def _tally(packed: Packed) -> core.Tally:
     )  # fmt: skip
 
 
+def top_contracts(session: Session, first: date, last: date, limit: int) -> tuple[list[str], int]:
+    """The `limit` contracts with the most calls offered in [first, last], in the core's
+    order (offered, most first, then the number as code points: PostgreSQL compares them
+    in the "C" collation, whatever the database's), and how many contracts had calls
+    (`core.range_figures` lists those). Read from the index of migration 0015."""
+    offered = func.sum(T.offered)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    number = T.key.collate("C") if postgres else T.key
+    query = (
+        select(T.key, func.count().over())
+        .where(T.kind == core.CONTRACT, T.day >= first, T.day <= last)
+        .group_by(T.key)
+        .having(func.sum(T.calls) > 0)
+        .order_by(offered.desc(), number)
+        .limit(limit)
+    )
+    rows = session.execute(query).all()
+    return [key for key, _ in rows], (int(rows[0][1]) if rows else 0)
+
+
 def merged(
-    session: Session, first: date, last: date, today: date, month_kinds: bool = True
+    session: Session,
+    first: date,
+    last: date,
+    today: date,
+    month_kinds: bool = True,
+    contracts: Collection[str] | None = None,
 ) -> dict[tuple[date | None, str, str], core.Tally]:
     """The tallies of [first, last] merged (as `core.merge_range` merges them): the month
     documents of its whole past months, the day tallies of the rest (summed and joined by
-    one SQL query). Not `month_kinds`: only the kinds kept per day (the rest is known)."""
+    one SQL query). Not `month_kinds`: only the kinds kept per day (the rest is known).
+    `contracts`: of the contracts' kinds, only these contracts' tallies (summed from the
+    days' tallies: a few contracts' rows cost less than a month's whole document)."""
     months: dict[date, tuple[str, str]] = {}
     whole = whole_months(first, last, today)
     if whole and month_kinds:
@@ -370,6 +399,12 @@ def merged(
     rest_days: list[ColumnElement[bool]] = [
         T.day.between(a, b) for a, b in _runs(rest, longest=10_000) if month_kinds
     ]
+    others_where: list[ColumnElement[bool]] = [T.kind.in_(core.PER_DAY_KINDS)]
+    if rest_days:
+        in_rest = or_(*rest_days)
+        if contracts is not None:  # the contracts' kinds: read below, for those contracts
+            in_rest = and_(T.kind.in_(OTHER_KINDS), in_rest)
+        others_where.append(in_rest)
     join = _join(session)
     per_day = case((T.kind.in_(core.PER_DAY_KINDS), T.day), else_=None).label("at")
     query = (
@@ -379,7 +414,7 @@ def merged(
             *(join(getattr(T, name), "") for name in core.VALUES),
         )
         .where(T.day >= first, T.day <= last)
-        .where(or_(T.kind.in_(core.PER_DAY_KINDS), *rest_days))
+        .where(or_(*others_where))
         .group_by(per_day, T.kind, T.key)
     )  # fmt: skip
     days: dict[tuple[date | None, str, str], Packed] = {}
@@ -392,7 +427,12 @@ def merged(
             _add(others, row[1], row[2], _pack(row[3:]))
         else:
             days[(at, row[1], row[2])] = _pack(row[3:])
-    for documents in months.values():
+    if contracts is not None and month_kinds:
+        _add_contracts(session, first, last, contracts, others)
+    for tallies_document, contract_document in months.values():
+        documents = [tallies_document]
+        if contracts is None:
+            documents.append(contract_document)
         for document in documents:
             for kind, tallies in json.loads(document).items():
                 for key, packed in tallies.items():
@@ -400,3 +440,46 @@ def merged(
     result = {at: _tally(packed) for at, packed in days.items()}
     result.update(((None, kind, key), _tally(packed)) for (kind, key), packed in others.items())
     return result
+
+
+def _add_contracts(
+    session: Session,
+    first: date,
+    last: date,
+    contracts: Collection[str],
+    into: dict[tuple[str, str], Packed],
+) -> None:
+    """The contracts' kinds' tallies of [first, last], for `contracts` only, merged into
+    `into`: their contract tallies summed and joined; of the rejections by contract (a
+    count each), every contract's summed from the index, those of `contracts` kept."""
+    wanted = set(contracts)
+    if not wanted:
+        return
+    join = _join(session)
+    query = (
+        select(
+            T.key,
+            *(func.sum(getattr(T, name)) for name in core.COUNTS),
+            *(join(getattr(T, name), "") for name in core.VALUES),
+        )
+        .where(  # every (day, contract) pair sought in the index, not the range walked
+            T.kind == core.CONTRACT,
+            T.day.in_([first + timedelta(days=i) for i in range((last - first).days + 1)]),
+            T.key.in_(sorted(wanted)),
+        )
+        .group_by(T.key)
+    )  # fmt: skip
+    for row in session.execute(query):
+        _add(into, core.CONTRACT, row[0], _pack(row[1:]))
+    rejected = (
+        select(T.key, func.sum(T.rejected))
+        .where(T.kind == core.CONTRACT_REJECTED, T.day >= first, T.day <= last)
+        .group_by(T.key)
+    )
+    counts = [0] * len(core.COUNTS)
+    at = core.COUNTS.index("rejected")
+    for key, n in session.execute(rejected):
+        if key.rsplit(core.SEP, 2)[0] in wanted:
+            tally = counts.copy()
+            tally[at] = int(n or 0)
+            _add(into, core.CONTRACT_REJECTED, key, [*tally, [], [], []])

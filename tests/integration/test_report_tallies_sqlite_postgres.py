@@ -4,6 +4,7 @@ the figures the core computes from the calls themselves."""
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import astuple
 from datetime import UTC, date, datetime, timedelta
@@ -197,5 +198,87 @@ def test_a_routing_decision_written_by_core_statements_marks_its_day(database_ur
         after = service_levels.report(sessions, span, NOW)
         assert after.total.offered == 1 and [c.contract for c in after.contracts] == ["K-1"]
         assert after.hours[20].offered == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_report_listing_its_top_contracts_lists_the_first_of_all_of_them(
+    database_url: str,
+) -> None:
+    """`contracts=N` computes only the listed contracts' figures (store.top_contracts picks
+    them in SQL): they are the full report's first N, ties in offered calls ordered by the
+    number as the core orders them (code points: "A" before "a" before "Ł", whatever the
+    database's collation), and everything else the same."""
+    engine = db.make_engine(database_url)
+    try:
+        migrate.upgrade(engine)
+        sessions = db.sessions(engine)
+        _fill(sessions, 300, seed=3)
+        with db.transaction(sessions) as session:  # ties: one offered call each
+            for i, number in enumerate(["b-1", "a-1", "Ł-1", "A-1", "á-1", "B-1", "Z 1"]):
+                session.add(CallRow(
+                    linkedid=f"tie.{i}", contract=number, outcome="rejected", route="closed",
+                    reason="weekend", arrived_at=datetime(2026, 10, 3, 9, i, tzinfo=WARSAW),
+                ))  # fmt: skip
+        spans = [
+            SPAN,  # October whole (its month document) and November so far
+            service_levels.DateRange(FIRST, date(2026, 10, 31)),  # exactly October
+            service_levels.DateRange(date(2026, 10, 2), date(2026, 10, 9)),
+            service_levels.DateRange(date(2026, 11, 1), LAST),  # this month so far
+            service_levels.DateRange(date(2026, 12, 1), date(2026, 12, 3)),  # no calls
+        ]
+        for span in spans:
+            full = service_levels.report(sessions, span, NOW)
+            assert full.contracts_total == len(full.contracts)
+            for limit in (1, 3, 5, 8, 1000):
+                top = service_levels.report(sessions, span, NOW, contracts=limit)
+                assert top.contracts == full.contracts[:limit], (span, limit)
+                assert top.contracts_total == full.contracts_total, (span, limit)
+                assert (top.days, top.total, top.operators, top.hours) == (
+                    full.days, full.total, full.operators, full.hours,
+                )  # fmt: skip
+        ties = service_levels.report(
+            sessions, service_levels.DateRange(*[date(2026, 10, 3)] * 2), NOW
+        )
+        ones = [c.contract for c in ties.contracts if c.figures.offered == 1]
+        assert ones == sorted(ones) and {"a-1", "A-1", "Ł-1", "á-1"} <= set(ones)
+    finally:
+        engine.dispose()
+
+
+def test_top_contracts_keep_the_cores_order_in_a_database_that_collates_by_language(
+    postgres_server: str,
+) -> None:
+    """A PostgreSQL database made with a language's collation (ICU, Polish) orders "a-1"
+    before "A-1" and "Ł-1" beside "L": the top contracts still come in the core's order."""
+    import psycopg
+
+    name = f"icu{os.getpid()}"
+    with psycopg.connect(
+        f"{postgres_server.replace('+psycopg', '')}/postgres", autocommit=True
+    ) as conn:
+        conn.execute(
+            f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'pl-PL'"
+            " LOCALE 'C'"
+        )
+    engine = db.make_engine(f"{postgres_server}/{name}")
+    try:
+        migrate.upgrade(engine)
+        sessions = db.sessions(engine)
+        numbers = ["b-1", "a-1", "Ł-1", "A-1", "á-1", "B-1", "Z 1", "L-2", "m-1"]
+        with db.transaction(sessions) as session:
+            for i, number in enumerate(numbers):
+                session.add(CallRow(
+                    linkedid=f"tie.{i}", contract=number, outcome="rejected", route="closed",
+                    reason="weekend", arrived_at=datetime(2026, 10, 3, 9, i, tzinfo=WARSAW),
+                ))  # fmt: skip
+            assert session.scalars(  # the database's own order is not the core's
+                select(CallRow.contract).order_by(CallRow.contract)
+            ).all() != sorted(numbers)
+        span = service_levels.DateRange(*[date(2026, 10, 3)] * 2)
+        for limit in range(1, len(numbers) + 1):
+            top = service_levels.report(sessions, span, NOW, contracts=limit)
+            assert [c.contract for c in top.contracts] == sorted(numbers)[:limit]
+            assert top.contracts_total == len(numbers)
     finally:
         engine.dispose()

@@ -127,6 +127,7 @@ async def test_service_level_api_agrees_with_calls_list_json(sqlite_url: str) ->
         operators=reports.by_operator(calls),
         contracts=reports.by_contract(calls, cbs),
         hours=reports.by_hour(calls),
+        contracts_total=len(reports.by_contract(calls, cbs)),
     )
 
     engine = db.make_engine(sqlite_url)

@@ -123,6 +123,14 @@ def test_manager_reads_the_service_levels_plots_tables_and_csv(
     assert "poza godzinami pracy" in rejections and "bez umowy" in rejections
     screenshot(page, "reports-range")
 
+    with live_server.client() as http:  # the API lists the contracts asked for, most first
+        auth = {"Authorization": f"Bearer {bearer(http, manager_account)}"}
+        week = {"since": "2026-11-02", "until": "2026-11-08"}
+        top = http.get("/api/reports/service-levels", params={**week, "contracts": "1"},
+                       headers=auth).json()  # fmt: skip
+        assert [c["contract"] for c in top["contracts"]] == ["K-1"]
+        assert top["contracts_total"] == 3
+
     with page.expect_download() as info:
         page.click("a.csv")
     path = tmp_path / "report.csv"
@@ -165,6 +173,31 @@ def test_every_reason_of_a_busy_day_is_named_beside_its_bar(
     screenshot(page, "reports-every-reason")
 
 
+def test_the_page_lists_the_hundred_contracts_with_most_calls_and_counts_the_rest(
+    live_server: LiveServer, manager_account: Account, browser_page: Any
+) -> None:
+    engine = db.make_engine(live_server.settings.database_url)
+    with db.transaction(db.sessions(engine)) as session:
+        for i in range(130):  # contract C-000 has 1 call, C-129 has 3
+            for n in range(1 + i // 50):
+                session.add(CallRow(
+                    linkedid=f"c.{i}.{n}", contract=f"C-{i:03d}", route="closed",
+                    reason="outside_hours", outcome="rejected", state="ended",
+                    arrived_at=datetime(2026, 11, 10, 18, n, tzinfo=WARSAW).astimezone(UTC),
+                ))  # fmt: skip
+    engine.dispose()
+    page = browser_page
+    login_in_browser(page, live_server, manager_account)
+    page.goto(live_server.url + "/reports?since=2026-11-10&until=2026-11-10")
+    listed = page.locator("#by-contract tbody th").all_inner_texts()
+    assert len(listed) == 100
+    assert listed[:30] == [f"C-{i:03d}" for i in range(100, 130)]  # 3 calls each
+    assert listed[30:] == [f"C-{i:03d}" for i in range(50, 100)] + [
+        f"C-{i:03d}" for i in range(20)
+    ]  # then 2 calls each, then the first of those with one, by number
+    assert "pozostałe (30) są w pliku CSV" in page.inner_text("main")
+
+
 def test_a_bad_range_is_named_on_the_page_and_in_the_api(
     live_server: LiveServer, manager_account: Account, browser_page: Any
 ) -> None:
@@ -192,3 +225,9 @@ def test_a_bad_range_is_named_on_the_page_and_in_the_api(
         fine = http.get("/api/reports/service-levels", headers=auth)  # this month by default
         assert fine.status_code == 200
         assert fine.json()["since"].endswith("-01")
+        for count in ("0", "-1", "100001", "9" * 400, "1e3", "１", " 5", "all", ""):
+            answer = http.get(
+                "/api/reports/service-levels", params={"contracts": count}, headers=auth
+            )
+            assert answer.status_code == 422, count
+            assert answer.json()["detail"][0]["field"] == "contracts", count

@@ -1,7 +1,8 @@
 """`GET /api/reports/service-levels` (JSON) and `.../service-levels.csv`: every figure of
 the service-level report of a date range (manager). `since`, `until`: YYYY-MM-DD, both days
-included, at most a year apart; either missing: this month so far. A bad date or range is
-422 naming the field."""
+included, at most a year apart; either missing: this month so far. The JSON lists the
+`contracts` (default 100) with the most calls offered, `contracts_total` counting them all;
+the CSV lists every contract. A bad date, range or count is 422 naming the field."""
 
 from __future__ import annotations
 
@@ -24,20 +25,34 @@ def range_of(since: str | None, until: str | None) -> service_levels.DateRange:
     """The query's range, or 422 naming the field."""
     try:
         return service_levels.parse_range(since, until, now())
-    except service_levels.RangeError as exc:
-        raise HTTPException(422, [{"field": exc.field, "msg": exc.message}]) from None
+    except service_levels.QueryError as exc:
+        raise _unreadable(exc) from None
 
 
-def report_of(request: Request, span: service_levels.DateRange) -> ServiceLevels:
+def _unreadable(exc: service_levels.QueryError) -> HTTPException:
+    return HTTPException(422, [{"field": exc.field, "msg": exc.message}])
+
+
+def report_of(
+    request: Request, span: service_levels.DateRange, contracts: int | None = None
+) -> ServiceLevels:
     sessions: sessionmaker[Session] = request.app.state.sessions
-    return service_levels.report(sessions, span, now())
+    return service_levels.report(sessions, span, now(), contracts)
 
 
 @router.get("/service-levels")
 def service_levels_report(
-    request: Request, since: str | None = None, until: str | None = None
+    request: Request,
+    since: str | None = None,
+    until: str | None = None,
+    contracts: str | None = None,
 ) -> dict[str, Any]:
-    return service_levels_json(report_of(request, range_of(since, until)))
+    span = range_of(since, until)
+    try:
+        count = service_levels.parse_contracts(contracts)
+    except service_levels.QueryError as exc:
+        raise _unreadable(exc) from None
+    return service_levels_json(report_of(request, span, count))
 
 
 @router.get("/service-levels.csv", response_class=StreamingResponse)

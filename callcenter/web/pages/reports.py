@@ -20,7 +20,6 @@ from callcenter.web.words import REASONS, ROUTES
 
 router = APIRouter(dependencies=[Depends(manager)], include_in_schema=False)
 
-CONTRACT_ROWS = 50  # the page lists the contracts with the most calls; the CSV has them all
 FIELD_LABELS = {"since": "Od", "until": "Do"}
 
 
@@ -69,11 +68,11 @@ def reports_page(
     error = None
     try:
         span = service_levels.parse_range(since, until, moment)
-    except service_levels.RangeError as exc:
+    except service_levels.QueryError as exc:
         error = f"{FIELD_LABELS[exc.field]}: {exc.message}"
         span = service_levels.this_month(moment)
     sessions: sessionmaker[Session] = request.app.state.sessions
-    report = service_levels.report(sessions, span, moment)
+    report = service_levels.report(sessions, span, moment, service_levels.CONTRACTS_SHOWN)
     data = service_levels_json(report)
     query = urlencode({"since": span.first.isoformat(), "until": span.last.isoformat()})
     return page(
@@ -84,8 +83,8 @@ def reports_page(
             "since": since if error else span.first.isoformat(),
             "until": until if error else span.last.isoformat(),
             "report": data,
-            "contracts": data["contracts"][:CONTRACT_ROWS],
-            "contracts_left": max(len(data["contracts"]) - CONTRACT_ROWS, 0),
+            "contracts": data["contracts"],
+            "contracts_left": report.contracts_total - len(report.contracts),
             "charts": charts(report),
             "routes": ROUTES,
             "reasons": REASONS,
