@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
+from itertools import chain
 from typing import Any
 
 from callcenter.domain.calendar import Calendar, warsaw
@@ -98,7 +99,7 @@ def merge(a: Tally, b: Tally) -> Tally:
 def merge_all(tallies: Sequence[Tally]) -> Tally:
     """The tally of all the groups' calls (as `merge` of each in turn, in one pass)."""
     args: list[Any] = [sum(getattr(t, name) for t in tallies) for name in COUNTS]
-    args += [tuple(v for t in tallies for v in getattr(t, name)) for name in VALUES]
+    args += [tuple(chain.from_iterable(getattr(t, name) for t in tallies)) for name in VALUES]
     return Tally(*args)
 
 
