@@ -1,0 +1,37 @@
+"""A migration that only adds an index: the index comes with its revision and goes with
+its downgrade, on a database holding a row that stays as it was."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import Engine, inspect, text
+
+from callcenter.store import db, migrate
+
+
+def _indexes(engine: Engine, table: str) -> set[str]:
+    return {str(i["name"]) for i in inspect(engine).get_indexes(table)}
+
+
+def check_index_migration(
+    url: str, revision: str, table: str, index: str, insert: str, count: str
+) -> None:
+    """Upgrade to the revision before, run `insert` (SQL adding a row), upgrade to
+    `revision`: the index is there; downgrade: it is gone; `count` (SQL) is 1 throughout."""
+    engine = db.make_engine(url)
+    try:
+        migrate.upgrade(engine, f"{revision}-1")
+        assert index not in _indexes(engine, table)
+        with engine.begin() as c:
+            c.execute(text(insert))
+        migrate.upgrade(engine, revision)
+        assert migrate.current(engine) == revision
+        assert index in _indexes(engine, table)
+        with engine.connect() as c:
+            assert c.execute(text(count)).scalar() == 1
+        command.downgrade(migrate.alembic_config(engine), f"{revision}-1")
+        assert index not in _indexes(engine, table)
+        with engine.connect() as c:
+            assert c.execute(text(count)).scalar() == 1
+    finally:
+        engine.dispose()
