@@ -309,8 +309,9 @@ class ReportTallyRow(Base):
     the call log (store/report_tallies.py); migrations 0012, 0015."""
 
     __tablename__ = "report_tallies"
-    __table_args__ = (  # a range's top contracts from the index alone (migration 0015)
+    __table_args__ = (  # a range's top contracts from the index alone, then their tallies
         Index("ix_report_tallies_kind_day", "kind", "day", "key", "offered", "calls", "rejected"),
+        Index("ix_report_tallies_kind_key", "kind", "key", "day"),  # (migration 0015)
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)

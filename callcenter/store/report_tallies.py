@@ -462,10 +462,8 @@ def _add_contracts(
             *(func.sum(getattr(T, name)) for name in core.COUNTS),
             *(join(getattr(T, name), "") for name in core.VALUES),
         )
-        .where(  # every (day, contract) pair sought in the index, not the range walked
-            T.kind == core.CONTRACT,
-            T.day.in_([first + timedelta(days=i) for i in range((last - first).days + 1)]),
-            T.key.in_(sorted(wanted)),
+        .where(  # each contract's days sought in its index (migration 0015)
+            T.kind == core.CONTRACT, T.key.in_(sorted(wanted)), T.day >= first, T.day <= last
         )
         .group_by(T.key)
     )  # fmt: skip

@@ -11,7 +11,7 @@ def test_0014_adds_the_index_keeps_the_tickets_and_goes_back(database_url: str) 
         database_url,
         "0014",
         "tickets",
-        "ix_tickets_received_id",
+        ("ix_tickets_received_id",),
         "INSERT INTO tickets (status, kind, received_at, description, site_url, other_site,"
         " created_at, findings, may_skip) VALUES ('open', 'answer', '2026-11-24 09:00:00',"
         " 'opis', '', false, '2026-11-24 09:00:00', '[]', false)",

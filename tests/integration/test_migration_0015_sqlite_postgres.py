@@ -1,4 +1,4 @@
-"""Migration 0015 (a report's top contracts from an index): the index comes and goes with
+"""Migration 0015 (a report's top contracts from an index): the indexes come and go with
 the revision, on SQLite and PostgreSQL, and the tallies stay as they were."""
 
 from __future__ import annotations
@@ -6,12 +6,12 @@ from __future__ import annotations
 from tests.support.migrations import check_index_migration
 
 
-def test_0015_adds_the_index_keeps_the_tallies_and_goes_back(database_url: str) -> None:
+def test_0015_adds_the_indexes_keeps_the_tallies_and_goes_back(database_url: str) -> None:
     check_index_migration(
         database_url,
         "0015",
         "report_tallies",
-        "ix_report_tallies_kind_day",
+        ("ix_report_tallies_kind_day", "ix_report_tallies_kind_key"),
         "INSERT INTO report_tallies (day, kind, key, calls, offered, answered, abandoned,"
         " unanswered, rejected, failed, queued, answered_within_20, answered_within_60,"
         " callbacks_made, callbacks_in_time, rung, missed_rings) VALUES ('2026-11-24',"

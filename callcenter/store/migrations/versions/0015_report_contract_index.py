@@ -1,4 +1,4 @@
-"""report contract index: a report's contracts with the most calls, from the index alone
+"""report contract indexes: a report's contracts with the most calls, then their tallies
 
 Revision ID: 0015
 Revises: 0014
@@ -25,7 +25,10 @@ def upgrade() -> None:
         "report_tallies",
         ["kind", "day", "key", "offered", "calls", "rejected"],
     )
+    # Then those contracts' tallies: each contract's days of the range.
+    op.create_index("ix_report_tallies_kind_key", "report_tallies", ["kind", "key", "day"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_report_tallies_kind_key", table_name="report_tallies")
     op.drop_index("ix_report_tallies_kind_day", table_name="report_tallies")
