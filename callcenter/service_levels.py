@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.domain.calendar import warsaw
 from callcenter.domain.report_tallies import ServiceLevels, service_levels, shown
 from callcenter.services import calendar
-from callcenter.store import db, report_tallies
+from callcenter.store import db, report_merge, report_tallies
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +107,12 @@ def report(
             if known is not None and known[1].serves(cal):
                 return shown(service_levels({}, span.first, span.last, cal, *known), contracts)
             if known is not None:
-                merged = report_tallies.merged(session, span.first, span.last, today, False)
+                merged = report_merge.merged(session, span.first, span.last, today, False)
                 levels = service_levels(merged, span.first, span.last, cal, known[0])
                 return shown(levels, contracts)
         if contracts is None:
-            merged = report_tallies.merged(session, span.first, span.last, today)
+            merged = report_merge.merged(session, span.first, span.last, today)
             return service_levels(merged, span.first, span.last, cal)
-        top, total = report_tallies.top_contracts(session, span.first, span.last, contracts)
-        merged = report_tallies.merged(session, span.first, span.last, today, contracts=top)
+        top, total = report_merge.top_contracts(session, span.first, span.last, contracts)
+        merged = report_merge.merged(session, span.first, span.last, today, contracts=top)
     return service_levels(merged, span.first, span.last, cal, contracts_total=total)

@@ -1,4 +1,4 @@
-"""A tally as the store keeps it and reads it back (store/report_tallies.py): every count in
+"""A tally as the store keeps it and reads it back (store/report_values.py, store/report_tallies.py): every count in
 its place, the values the same doubles (hex of little-endian doubles in a day's row, JSON
 numbers in a month's document); stored contract figures read back equal."""
 
@@ -11,6 +11,7 @@ from datetime import date
 from callcenter.domain import report_tallies as core
 from callcenter.domain.reports import Figures
 from callcenter.store import report_tallies as store
+from callcenter.store import report_values as values
 
 ODD = (0.1, 1 / 3, 1e-300, 123456.789, 0.0, math.pi, 2.0**-1074, 17.999999999999996)
 
@@ -18,19 +19,19 @@ ODD = (0.1, 1 / 3, 1e-300, 123456.789, 0.0, math.pi, 2.0**-1074, 17.999999999999
 def test_a_tally_row_reads_back_the_same_tally() -> None:
     counts = {name: i + 1 for i, name in enumerate(core.COUNTS)}  # each count its own value
     tally = core.Tally(**counts, waits=ODD, talks=ODD[::-1], rings=(5.5,))
-    row = store._row(date(2026, 11, 2), core.CONTRACT, "K-1", tally)
+    row = values.tally_row(date(2026, 11, 2), core.CONTRACT, "K-1", tally)
     stored = [row[name] for name in (*core.COUNTS, *core.VALUES)]
-    assert store._tally(store._pack(stored)) == tally
+    assert values.tally(values.pack(stored)) == tally
     # a month's document: the values as JSON numbers
-    packed = json.loads(json.dumps(store._pack(stored)))
-    assert store._tally(packed) == tally
+    packed = json.loads(json.dumps(values.pack(stored)))
+    assert values.tally(packed) == tally
 
 
 def test_joined_texts_are_joined_values() -> None:
-    a, b = store.encode((1.5, 0.1)), store.encode((1 / 3,))
+    a, b = values.encode((1.5, 0.1)), values.encode((1 / 3,))
     assert a is not None and b is not None
-    assert store.decode(a + b) == [1.5, 0.1, 1 / 3]
-    assert store.encode(()) is None and store.decode(None) == []
+    assert values.decode(a + b) == [1.5, 0.1, 1 / 3]
+    assert values.encode(()) is None and values.decode(None) == []
 
 
 def test_stored_contract_figures_read_back_equal() -> None:

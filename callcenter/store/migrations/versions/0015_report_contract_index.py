@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     # A report's top contracts: the contract tallies of a range of days summed by key,
-    # `calls` and `offered` read from the index (store/report_tallies.top_contracts), and
+    # `calls` and `offered` read from the index (store/report_merge.top_contracts), and
     # the rejections by contract (`rejected`); the other kinds of a range found without
     # walking the contracts' rows.
     op.create_index(
