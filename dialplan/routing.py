@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.call_log_writer import CallLogWriter, Report, portable
 from callcenter.domain import routing
+from callcenter.domain.ami_events import caller_id_given
 from callcenter.domain.calendar import Calendar
 from callcenter.domain.phone import normalise, presentation_restricted
 from callcenter.domain.routing import Decision
@@ -200,7 +201,7 @@ class RoutingService:
         record = repo.CallDecision(
             linkedid=linkedid,
             caller_raw=caller_id,
-            caller_name=request.get("agi_calleridname"),
+            caller_name=caller_id_given(request.get("agi_calleridname")),
             caller_e164=decision.number,
             dialled=dialled,
             route=decision.route.value,

@@ -22,7 +22,7 @@ def event_time(event: Event, fallback: datetime) -> datetime:
 UNKNOWN_CALLER_ID: Final = ("<unknown>", "unknown")  # Asterisk's words for "none given"
 
 
-def caller_id(value: str | None) -> str:
+def caller_id_given(value: str | None) -> str:
     """A CallerIDNum or CallerIDName as the caller gave it: "" where Asterisk only says it
     has none ("<unknown>"), so no screen or log shows Asterisk's placeholder as a name."""
     return "" if not value or value in UNKNOWN_CALLER_ID else value

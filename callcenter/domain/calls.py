@@ -62,7 +62,7 @@ from callcenter.domain.ami_events import (
     LEG_HANGUP,
     QUEUE_END,
     Event,
-    caller_id,
+    caller_id_given,
     endpoint_of,
     event_key,
     event_time,
@@ -343,7 +343,7 @@ def arrive(event: Event, at: datetime) -> Call | None:
         state=CallState.ARRIVED,
         arrived=at,
         caller_raw=event.get("CallerIDNum", ""),
-        caller_name=caller_id(event.get("CallerIDName")),
+        caller_name=caller_id_given(event.get("CallerIDName")),
         dialled=event.get("Exten", ""),
     )
 

@@ -44,7 +44,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from callcenter.domain.ami_events import caller_id, endpoint_of
+from callcenter.domain.ami_events import caller_id_given, endpoint_of
 from callcenter.domain.calendar import WARSAW, warsaw
 from callcenter.domain.reports import ANSWER_TARGETS, CallFacts, figures
 
@@ -153,11 +153,11 @@ def _member_name(event: Event, interface: str) -> str:
 
 
 def _caller(event: Event) -> str:
-    return caller_id(event.get("CallerIDNum"))
+    return caller_id_given(event.get("CallerIDNum"))
 
 
 def _caller_name(event: Event) -> str:
-    return caller_id(event.get("CallerIDName"))
+    return caller_id_given(event.get("CallerIDName"))
 
 
 def _changed(board: Board, **changes: Any) -> Board:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.call_log_writer import CallLogWriter, Report
 from callcenter.config import Settings
-from callcenter.domain.ami_events import caller_id
+from callcenter.domain.ami_events import caller_id_given
 from callcenter.domain.calendar import Calendar
 from callcenter.domain.callbacks import ATTEMPT_PREFIX, OutboundCall, OutboundTracker
 from callcenter.domain.calls import FOLLOWED, Call, CallState, Pop, PopKind, Tracker
@@ -373,7 +373,7 @@ def _live_channel(frame: Frame) -> LiveChannel | None:
         application=frame.get("Application") or "",
         seconds=parse_duration(frame.get("Duration") or ""),
         caller_num=frame.get("CallerIDNum") or "",
-        caller_name=caller_id(frame.get("CallerIDName")),
+        caller_name=caller_id_given(frame.get("CallerIDName")),
         exten=frame.get("Exten") or "",
         bridged=bool(frame.get("BridgeId")),
     )

@@ -92,6 +92,17 @@ async def _until_logged(running: Running, linkedid: str) -> repo.CallDecision:
     )
 
 
+@pytest.mark.parametrize("name", ["unknown", "<unknown>"])
+async def test_asterisks_word_for_no_caller_name_is_logged_as_no_name(
+    agi: Running, name: str
+) -> None:
+    """AGI says `agi_calleridname: unknown` when the caller gave no name (the AMI says
+    "<unknown>"): no screen or log should show Asterisk's placeholder as the caller's name."""
+    await call(agi.port, headers("601234567", uniqueid="1.2", name=name))
+    logged = await _until_logged(agi, "1.2")
+    assert logged.caller_name == ""
+
+
 async def test_a_request_gets_the_routing_contract_and_the_call_is_logged(
     agi: Running,
 ) -> None:
