@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, insert, text
 
@@ -63,6 +63,7 @@ from callcenter.store.models import (
 )
 from callcenter.web.api.tickets import ticket_json
 
+T = TypeVar("T")
 YEAR_START = datetime(2025, 12, 1, tzinfo=WARSAW)
 DAYS = 365
 OPERATORS = [f"op{i}" for i in range(1, 9)]
@@ -270,9 +271,14 @@ def export(url: str, limit: int | None) -> tuple[int, float, int]:
     """(rows, seconds, peak resident memory in bytes) of the CSV export as
     `GET /api/calls.csv` streams it (the first `limit` rows, or all), run in a fresh process
     of its own: its peak memory is the export's, not the fill's."""
+    return in_fresh_process(_export_here, url, limit)
+
+
+def in_fresh_process(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a process started afresh (spawned: none of this one's heap)."""
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        return pool.submit(_export_here, url, limit).result()
+        return pool.submit(fn, *args).result()
 
 
 def _export_here(url: str, limit: int | None) -> tuple[int, float, int]:
@@ -405,11 +411,7 @@ def main() -> None:
             settle(full)
             full.dispose()
             empty.dispose()
-            spawn = multiprocessing.get_context("spawn")
-            with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
-                pool.submit(
-                    _measure_here, name, full_url, empty_url, args.calls, args.repeat
-                ).result()
+            in_fresh_process(_measure_here, name, full_url, empty_url, args.calls, args.repeat)
 
 
 if __name__ == "__main__":

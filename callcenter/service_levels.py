@@ -62,12 +62,9 @@ def parse_contracts(text: str | None) -> int:
     """How many contracts to list (the query's `contracts`; missing: CONTRACTS_SHOWN)."""
     if text is None:
         return CONTRACTS_SHOWN
-    if not (text.isascii() and text.isdigit() and len(text) <= 6):
-        raise QueryError("contracts", f"liczba umów od 1 do {MAX_CONTRACTS}")
-    count = int(text)
-    if not 1 <= count <= MAX_CONTRACTS:
-        raise QueryError("contracts", f"liczba umów od 1 do {MAX_CONTRACTS}")
-    return count
+    if text.isascii() and text.isdigit() and len(text) <= 6 and 1 <= int(text) <= MAX_CONTRACTS:
+        return int(text)
+    raise QueryError("contracts", f"liczba umów od 1 do {MAX_CONTRACTS}")
 
 
 def _day(field: str, text: str) -> date:

@@ -409,15 +409,15 @@ def service_levels(
     `contracts_total`: how many contracts had calls, when `merged` holds only the tallies
     of the ones to list (the store's `top_contracts`); else the contracts found."""
     if known is not None and known_days is not None and known_days.serves(calendar):
-        shown: list[DayFigures] = []
+        days_shown: list[DayFigures] = []
         quiet = set(known_days.quiet)
         for i in range((last - first).days + 1):
             on = first + timedelta(days=i)
             working = calendar.is_working_day(on)
             if working or (on in known_days.days and on not in quiet):
-                shown.append(DayFigures(on, working, known_days.days.get(on, Figures())))
+                days_shown.append(DayFigures(on, working, known_days.days.get(on, Figures())))
         return ServiceLevels(
-            first=first, last=last, total=known_days.total, days=shown,
+            first=first, last=last, total=known_days.total, days=days_shown,
             operators=known.operators, contracts=known.contracts, hours=known.hours,
             contracts_total=len(known.contracts),
         )  # fmt: skip

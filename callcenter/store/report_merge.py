@@ -52,16 +52,16 @@ def merged(
     one SQL query). Not `month_kinds`: only the kinds kept per day (the rest is known).
     `contracts`: of the contracts' kinds, only these contracts' tallies (summed from the
     days' tallies: a few contracts' rows cost less than a month's whole document)."""
-    months: dict[date, tuple[str, str]] = {}
+    months: dict[date, list[str]] = {}  # a whole month's documents to merge
     whole = whole_months(first, last, today)
     if whole and month_kinds:
-        query_months = select(
-            ReportMonthRow.month,
-            ReportMonthRow.tallies,
-            ReportMonthRow.contract_tallies,
-        ).where(ReportMonthRow.month.in_(whole))
-        for month, tallies, contract_tallies in session.execute(query_months):
-            months[month] = (tallies, contract_tallies)
+        # the contracts' document only when every contract is wanted (else read below)
+        wanted = [ReportMonthRow.tallies]
+        if contracts is None:
+            wanted.append(ReportMonthRow.contract_tallies)
+        query_months = select(ReportMonthRow.month, *wanted).where(ReportMonthRow.month.in_(whole))
+        for month, *documents in session.execute(query_months):
+            months[month] = documents
     covered = {m + timedelta(days=i) for m in months for i in range(month_end(m).day)}
     rest = [
         first + timedelta(days=i)
@@ -101,10 +101,7 @@ def merged(
             days[(at, row[1], row[2])] = pack(row[3:])
     if contracts is not None and month_kinds:
         _add_contracts(session, first, last, contracts, others)
-    for tallies_document, contract_document in months.values():
-        documents = [tallies_document]
-        if contracts is None:
-            documents.append(contract_document)
+    for documents in months.values():
         for document in documents:
             for kind, tallies in json.loads(document).items():
                 for key, packed in tallies.items():

@@ -29,6 +29,14 @@ def range_of(since: str | None, until: str | None) -> service_levels.DateRange:
         raise _unreadable(exc) from None
 
 
+def contracts_of(text: str | None) -> int:
+    """How many contracts the JSON lists, or 422 naming the field."""
+    try:
+        return service_levels.parse_contracts(text)
+    except service_levels.QueryError as exc:
+        raise _unreadable(exc) from None
+
+
 def _unreadable(exc: service_levels.QueryError) -> HTTPException:
     return HTTPException(422, [{"field": exc.field, "msg": exc.message}])
 
@@ -48,11 +56,7 @@ def service_levels_report(
     contracts: str | None = None,
 ) -> dict[str, Any]:
     span = range_of(since, until)
-    try:
-        count = service_levels.parse_contracts(contracts)
-    except service_levels.QueryError as exc:
-        raise _unreadable(exc) from None
-    return service_levels_json(report_of(request, span, count))
+    return service_levels_json(report_of(request, span, contracts_of(contracts)))
 
 
 @router.get("/service-levels.csv", response_class=StreamingResponse)
