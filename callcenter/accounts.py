@@ -8,6 +8,7 @@ SHA-256, so the database alone lets nobody in, and deleting the row ends the log
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -27,8 +28,13 @@ BEARER = "bearer"
 _TOUCH_EVERY = timedelta(seconds=30)  # a cookie session's idle clock is written at most this often
 
 _hasher = PasswordHasher()
-# Checked against when the username is unknown, so both answers take an argon2 verify.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the username is unknown, so both answers take an argon2 verify
+    (made at the first such login, not at import: every CLI command imports this module)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -54,7 +60,7 @@ def check_password(session: Session, username: str, password: str, now: datetime
     found = store.credentials(session, username)
     if found is None:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(_dummy_hash(), password)
         return None
     user, stored = found
     try:

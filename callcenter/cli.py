@@ -5,7 +5,6 @@ Every command prints one clear line on stderr and exits non-zero on bad input; n
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -312,6 +311,8 @@ def callbacks_list(
 def _run(
     agi: bool, listen: bool, web: bool = False, record: Path | None = None, **overrides: Any
 ) -> None:
+    import asyncio  # noqa: PLC0415  (the services only: not loaded by every command)
+
     from callcenter.pbx.ami import AmiAuthError  # noqa: PLC0415
     from callcenter.runner import configure_logging, run_parts  # noqa: PLC0415
 
@@ -378,7 +379,7 @@ def _fail(message: str, status: int = 1) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
-        command.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        done = command.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         exc.ctx and sys.stdout.write(exc.ctx.get_help() + "\n")
         return 0
@@ -401,7 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"database error: {exc}")
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    return 0
+    if done == 130:  # Typer's answer to Ctrl-C (KeyboardInterrupt), given back, not raised
+        return _fail("interrupted", 130)
+    return done if isinstance(done, int) else 0
 
 
 if __name__ == "__main__":

@@ -1,15 +1,19 @@
-"""Alembic, driven from code: `callcenter db upgrade` runs `upgrade()`."""
+"""Alembic, driven from code: `callcenter db upgrade` runs `upgrade()`.
+
+Alembic is imported by the functions that use it, not here: every command checks the schema
+(`require_schema`, one query), and only a few migrate.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; a test keeps it equal to Alembic's head, so that
@@ -22,6 +26,8 @@ class SchemaError(RuntimeError):
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # noqa: PLC0415  (on demand)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -29,15 +35,21 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command  # noqa: PLC0415  (on demand)
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def current(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415  (on demand)
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415  (on demand)
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
