@@ -9,6 +9,7 @@ another encoding or a field over the csv module's size limit is a bad line, not 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -78,57 +79,66 @@ def decode_csv(data: bytes) -> str:
 
 
 def parse_contracts(text: str, region: str = "PL") -> list[Contract]:
+    """Every record's contract; CsvError naming every bad line if there is one."""
+    contracts: list[Contract] = []
+    errors: list[LineError] = []
+    for _, record in read_contracts(text, region):
+        if isinstance(record, LineError):
+            errors.append(record)
+        else:
+            contracts.append(record)
+    if errors:
+        raise CsvError(errors)
+    return contracts
+
+
+def read_contracts(text: str, region: str = "PL") -> Iterator[tuple[int, Contract | LineError]]:
+    """Record by record, in the file's order: the line it starts on (even when a quoted
+    field spans several), and its contract or the LineError saying what is wrong there (a
+    record the CSV reader cannot read ends the file). A bad header, or none, raises
+    CsvError before the first record."""
     lines = list(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     skipped = 0  # blank lines before the header: not data, and not "an empty file"
     while skipped < len(lines) and not lines[skipped].strip():
         skipped += 1
-    reader = csv.reader(lines[skipped:])  # rows as lists, named below (DictReader is slower)
+    reader = csv.reader(lines[skipped:])  # rows as lists, named later (DictReader is slower)
     header = _header(reader, skipped + 1)
-    contracts: list[Contract] = []
-    errors: list[LineError] = []
     seen: dict[str, int] = {}
     consumed = skipped + reader.line_num
     while True:
-        # A record names the line it starts on, even when a quoted field spans several.
         line = _record_start(lines, consumed)
         try:
             fields = next(reader)
             while not fields:  # a blank line between records
                 fields = next(reader)
         except StopIteration:
-            break
-        except csv.Error as exc:  # the reader cannot go on past it: the rest is unread
-            errors.append(LineError(line, f"{_csv_problem(exc)}; the lines after it not read"))
-            break
+            return
+        except csv.Error as exc:  # the rest is unread
+            yield line, LineError(line, f"{_csv_problem(exc)}; the lines after it not read")
+            return
         consumed = skipped + reader.line_num
-        if len(fields) > len(header):
-            errors.append(
-                LineError(line, f"{len(fields) - len(header)} more field(s) than the header")
-            )
-            continue
-        if len(fields) < len(header):
-            errors.append(LineError(line, "fewer fields than the header"))
-            continue
-        row = dict(zip(header, fields, strict=True))
-        try:
-            contract = _contract(row, region)
-        except ValueError as exc:
-            errors.append(LineError(line, str(exc)))
-            continue
-        if contract.number in seen:
-            errors.append(
-                LineError(
-                    line,
-                    f"duplicate contract number {contract.number!r} "
-                    f"(first on line {seen[contract.number]})",
-                )
-            )
-            continue
-        seen[contract.number] = line
-        contracts.append(contract)
-    if errors:
-        raise CsvError(errors)
-    return contracts
+        yield line, _record(header, fields, line, region, seen)
+
+
+def _record(
+    header: list[str], fields: list[str], line: int, region: str, seen: dict[str, int]
+) -> Contract | LineError:
+    """One record's contract, or what is wrong on its line; `seen`: the numbers so far,
+    with their lines."""
+    if len(fields) > len(header):
+        return LineError(line, f"{len(fields) - len(header)} more field(s) than the header")
+    if len(fields) < len(header):
+        return LineError(line, "fewer fields than the header")
+    try:
+        contract = _contract(dict(zip(header, fields, strict=True)), region)
+    except ValueError as exc:
+        return LineError(line, str(exc))
+    first = seen.setdefault(contract.number, line)
+    if first != line:
+        return LineError(
+            line, f"duplicate contract number {contract.number!r} (first on line {first})"
+        )
+    return contract
 
 
 def _header(reader: Iterator[list[str]], line: int) -> list[str]:
@@ -165,15 +175,24 @@ def _record_start(lines: list[str], consumed: int) -> int:
     return index + 1
 
 
-def _field(row: dict[str, str], name: str, parse: Callable[[str], T]) -> T:
-    value = (row[name] or "").strip()
-    limit = MAX_LENGTH.get(name)
-    if limit is not None and len(value) > limit:
-        raise ValueError(f"{name}: {len(value)} characters, at most {limit}")
+def _field(value: str, name: str, parse: Callable[[str], T]) -> T:
+    """`value` (a cell, stripped) read by `parse`; a problem names the column."""
     try:
         return parse(value)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
+
+
+def _limited(name: str, parse: Callable[[str], T]) -> Callable[[str], T]:
+    """`parse`, for a column at most MAX_LENGTH[name] characters wide."""
+    limit = MAX_LENGTH[name]
+
+    def limited(value: str) -> T:
+        if len(value) > limit:
+            raise ValueError(f"{len(value)} characters, at most {limit}")
+        return parse(value)
+
+    return limited
 
 
 def _quoted(value: str, limit: int = 60) -> str:
@@ -189,6 +208,9 @@ def _required(value: str) -> str:
     return value
 
 
+# A file's dates repeat (billing periods start and end on the same days): each distinct text
+# is read once, and the contracts share the one value (sent on between processes once).
+@functools.lru_cache(maxsize=4096)
 def _date(value: str) -> date:
     try:
         day = date.fromisoformat(value)
@@ -199,6 +221,7 @@ def _date(value: str) -> date:
     return day
 
 
+@functools.lru_cache(maxsize=4096)
 def _accepted(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
@@ -210,12 +233,14 @@ def _accepted(value: str) -> datetime:
 
 
 def _choice(kind: type[E]) -> Callable[[str], E]:
+    by_value = {k.value: k for k in kind}
+    known = "|".join(by_value)
+
     def parse(value: str) -> E:
-        try:
-            return kind(value.lower())
-        except ValueError:
-            known = "|".join(k.value for k in kind)
-            raise ValueError(f"{_quoted(value)} is not one of {known}") from None
+        found = by_value.get(value.lower())
+        if found is None:
+            raise ValueError(f"{_quoted(value)} is not one of {known}")
+        return found
 
     return parse
 
@@ -254,31 +279,40 @@ def _units(value: str) -> int | None:
     return units
 
 
+_PLAN = _choice(Plan)
+_BILLING = _choice(Billing)
+_NUMBER = _limited("number", _required)
+_CUSTOMER = _limited("customer", _required)
+_SITE_URL = _limited("site_url", _url)
+_EMAIL_ADDRESS = _limited("email", _email)
+
+
 def _contract(row: dict[str, str], region: str) -> Contract:
-    plan = _field(row, "plan", _choice(Plan))
-    billing = _field(row, "billing", _choice(Billing))
+    """One row's contract; a ValueError names the first bad field (in this order)."""
+    plan = _field(row["plan"].strip(), "plan", _PLAN)
+    billing = _field(row["billing"].strip(), "billing", _BILLING)
 
     def phones(value: str) -> tuple[str, ...]:
-        numbers = [p.strip() for p in value.split(";") if p.strip()]
+        numbers = [p for p in (p.strip() for p in value.split(";")) if p]
         if not numbers and plan.covers_phone:
             raise ValueError(f"a {plan} plan names at least one phone number")
-        return tuple(dict.fromkeys(to_e164(p, region) for p in numbers))
+        return tuple(dict.fromkeys([to_e164(p, region) for p in numbers]))
 
-    paid_from = _field(row, "paid_from", _date)
-    paid_until = _field(row, "paid_until", _date)
+    paid_from = _field(row["paid_from"].strip(), "paid_from", _date)
+    paid_until = _field(row["paid_until"].strip(), "paid_until", _date)
     if paid_until < paid_from:
         raise ValueError(f"paid_until {paid_until} is before paid_from {paid_from}")
     return Contract(
-        number=_field(row, "number", _required),
-        customer=_field(row, "customer", _required),
+        number=_field(row["number"].strip(), "number", _NUMBER),
+        customer=_field(row["customer"].strip(), "customer", _CUSTOMER),
         plan=plan,
         billing=billing,
         paid_from=paid_from,
         paid_until=paid_until,
-        product=_field(row, "product", Product.parse),
-        site_url=_field(row, "site_url", _url),
-        phones=_field(row, "phones", phones),
-        email=_field(row, "email", _email),
-        accepted_at=_field(row, "accepted_at", _accepted),
-        daily_units=_field(row, "daily_units", _units),
+        product=_field(row["product"].strip(), "product", Product.parse),
+        site_url=_field(row["site_url"].strip(), "site_url", _SITE_URL),
+        phones=_field(row["phones"].strip(), "phones", phones),
+        email=_field(row["email"].strip(), "email", _EMAIL_ADDRESS),
+        accepted_at=_field(row["accepted_at"].strip(), "accepted_at", _accepted),
+        daily_units=_field(row["daily_units"].strip(), "daily_units", _units),
     )

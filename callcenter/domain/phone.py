@@ -59,15 +59,21 @@ def normalise(raw: str | None, region: str = "PL", *, presented: bool = True) ->
     text = (raw or "").strip()
     if not presented or text.lower() in _WITHHELD:
         return CallerNumber(raw=text, kind=CallerKind.WITHHELD)
-    if not _ALLOWED.match(text) or not _DIGIT.search(text):
-        return CallerNumber(raw=text, kind=CallerKind.INVALID)
-    e164 = _parse(text, region)
-    if e164 is None and not text.startswith("+") and not text.startswith("00"):
-        # A number with its country code but no plus: 48601234567.
-        e164 = _parse("+" + re.sub(r"\D", "", text), region)
+    e164 = _e164(text, region)
     if e164 is None:
         return CallerNumber(raw=text, kind=CallerKind.INVALID)
     return CallerNumber(raw=text, kind=CallerKind.NUMBER, e164=e164)
+
+
+def _e164(text: str, region: str) -> str | None:
+    """The E.164 form of a (stripped) number, or None when it is not a valid number."""
+    if not _ALLOWED.match(text) or not _DIGIT.search(text):
+        return None
+    e164 = _parse(text, region)
+    if e164 is None and not text.startswith(("+", "00")):
+        # A number with its country code but no plus: 48601234567.
+        e164 = _parse("+" + re.sub(r"\D", "", text), region)
+    return e164
 
 
 @functools.lru_cache(maxsize=16_384)  # pure; customers call again
@@ -182,7 +188,7 @@ def _rules(region: str) -> _Rules | None:
 
 def to_e164(raw: str, region: str = "PL") -> str:
     """Strict form for numbers named in an order: raises ValueError unless valid."""
-    number = normalise(raw, region)
-    if number.e164 is None:
+    e164 = _e164(raw.strip(), region)  # a withheld word is not a valid number either
+    if e164 is None:
         raise ValueError(f"not a valid phone number: {raw!r}")
-    return number.e164
+    return e164

@@ -33,11 +33,14 @@ class Product(StrEnum):
     @classmethod
     def parse(cls, text: str) -> Product:
         """Case-insensitive lookup; raises ValueError naming the known products."""
-        for product in cls:
-            if product.value.lower() == text.strip().lower():
-                return product
+        found = _PRODUCTS.get(text.strip().lower())
+        if found is not None:
+            return found
         known = ", ".join(p.value for p in cls)
         raise ValueError(f"unknown product {text!r} (known: {known})")
+
+
+_PRODUCTS = {p.value.lower(): p for p in Product}
 
 
 class TicketKind(StrEnum):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 
 from callcenter.domain.calendar import WARSAW
-from callcenter.domain.contract_csv import COLUMNS, CsvError, LineError, parse_contracts
+from callcenter.domain.contract_csv import (
+    COLUMNS,
+    CsvError,
+    LineError,
+    parse_contracts,
+    read_contracts,
+)
 from callcenter.domain.terms import Billing, Plan, Product
 
 HEADER = ",".join(COLUMNS)
@@ -222,6 +229,36 @@ def test_a_good_multiline_record_keeps_its_text_and_the_first_line_for_duplicate
     first, _ = parse_contracts(csv_text(row(), multiline))
     assert first.phones == ("+48601234567",)
     assert parse_contracts(csv_text(multiline))[0].customer == "Firma\nKowalski"
+
+
+def test_reading_record_by_record_gives_each_start_line_and_the_same_verdicts() -> None:
+    """read_contracts (what the import's checking process sends on as it goes): each
+    record's first line, its contract or its error, in the file's order; parse_contracts
+    is all of it at once."""
+    multiline = GOOD.replace("Firma Kowalski", '"Firma\nKowalski"')
+    text = HEADER + "\n\n" + multiline + "\n" + row(plan="gold") + "\n\n" + EMAIL_ROW + "\n"
+    records = list(read_contracts(text))
+    assert [line for line, _ in records] == [3, 5, 7]
+    (_, first), (_, bad), (_, last) = records
+    assert not isinstance(first, LineError) and first.customer == "Firma\nKowalski"
+    assert isinstance(bad, LineError) and bad.line == 5 and bad.message.startswith("plan:")
+    assert not isinstance(last, LineError) and last.number == "C-2"
+    assert errors_of(text) == [bad]
+
+
+def test_reading_stops_at_a_record_the_csv_reader_cannot_read() -> None:
+    huge = "x" * (csv.field_size_limit() + 1)  # the reader gives up on such a field
+    text = csv_text(GOOD, row(number="C-3", customer=huge), row(number="C-4"))
+    *good, (line, error) = read_contracts(text)
+    assert [n for n, _ in good] == [2]
+    assert isinstance(error, LineError) and error.line == line == 3
+    assert "the lines after it not read" in error.message
+
+
+def test_a_bad_header_stops_reading_before_the_first_record() -> None:
+    records = read_contracts("number,plan\n" + GOOD + "\n")
+    with pytest.raises(CsvError, match="line 1: header: missing column"):
+        next(records)
 
 
 def test_region_parameter_reads_national_numbers() -> None:
