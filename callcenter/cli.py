@@ -5,6 +5,7 @@ Every command prints one clear line on stderr and exits non-zero on bad input; n
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -22,10 +23,11 @@ from callcenter.cli_common import JsonFlag, UserError, _engine, _now, _print_jso
 from callcenter.cli_reports import reports_app
 from callcenter.cli_users import users_app
 from callcenter.config import SettingError, Settings
+from callcenter.contract_file import CheckedFile
 from callcenter.display import visible
 from callcenter.domain.allowance import Consolidation, consolidation_refusal
 from callcenter.domain.calendar import Closure
-from callcenter.domain.contract_csv import CsvError, decode_csv, parse_contracts
+from callcenter.domain.contract_csv import CsvError
 from callcenter.domain.terms import TicketKind
 from callcenter.domain.tickets import about_other_site
 from callcenter.store import call_log, migrate
@@ -92,8 +94,13 @@ def contracts_import(
     except OSError as exc:
         raise UserError(f"cannot read {file}: {exc.strerror}") from None
     region = Settings.from_env().region
+    # What is loaded by now lives to the end: no collection need look through it again
+    # while a large file's contracts are made (in this process and the checker).
+    gc.freeze()
     try:
-        contracts = parse_contracts(decode_csv(data), region)
+        # A second process checks the file while this one writes (contract_file.py).
+        with CheckedFile(data, region) as checked, _unit_of_work() as session:
+            result = render.import_with_progress(session, checked, _now(), out)
     except CsvError as exc:
         name = visible(file)
         for error in exc.errors[:20]:
@@ -102,15 +109,14 @@ def contracts_import(
         if more > 0:
             sys.stderr.write(f"callcenter: {name}: ... and {more} more bad line(s)\n")
         raise UserError(f"{file}: nothing imported ({len(exc.errors)} bad line(s))") from None
-    with _unit_of_work() as session:
-        result = render.import_with_progress(session, contracts, _now(), out)
     if as_json:
         _print_json(
             {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
         )
     else:
+        count = result.created + result.updated + result.unchanged
         out.print(
-            f"imported {len(contracts)} contract(s): {result.created} new, "
+            f"imported {count} contract(s): {result.created} new, "
             f"{result.updated} updated, {result.unchanged} unchanged"
         )
 

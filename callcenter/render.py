@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from callcenter.contract_file import CheckedFile
 from callcenter.display import plain, visible
 from callcenter.domain.allowance import Allowance, Consolidation
 from callcenter.domain.calendar import Closure, warsaw
@@ -24,18 +25,19 @@ from callcenter.store.contract_import import ImportResult
 from callcenter.store.models import CallbackRow, CallRow
 from callcenter.store.users import User
 
-_PROGRESS_FROM = 2000  # rows; smaller files import before a bar would be seen
+_PROGRESS_FROM = 2000  # lines; smaller files import before a bar would be seen
 
 
 def import_with_progress(
-    session: Session, contracts: Sequence[Contract], now: datetime, console: Console
+    session: Session, checked: CheckedFile, now: datetime, console: Console
 ) -> ImportResult:
-    """Import inside the caller's transaction, with a progress bar on a terminal."""
-    show = console.is_terminal and len(contracts) >= _PROGRESS_FROM
+    """Import a file's contracts as they are checked (contract_file.py) inside the caller's
+    transaction, with a progress bar (in the file's lines) on a terminal."""
+    show = console.is_terminal and checked.lines > _PROGRESS_FROM
     with Progress(console=console, transient=True, disable=not show) as progress:
-        task = progress.add_task("importing contracts", total=len(contracts))
-        return repo.import_contracts(
-            session, contracts, now, progress=lambda done: progress.advance(task, done)
+        task = progress.add_task("importing contracts", total=checked.lines)
+        return repo.import_pieces(
+            session, checked.chunks(lambda line: progress.update(task, completed=line)), now
         )
 
 

@@ -9,12 +9,12 @@ migration 0013).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -45,16 +45,12 @@ class AuditFilter:
     subject: str | None = None
 
 
-def _plain(value: object) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"not a value for the audit log: {type(value).__name__}")
-
-
 def dumped(values: Mapping[str, Any] | None) -> str | None:
+    """The values as a JSON object (a date or time as ISO 8601 text; another type that is
+    not JSON is a TypeError). orjson: an import writes one for each of many contracts."""
     if values is None:
         return None
-    return json.dumps(dict(values), ensure_ascii=False, sort_keys=False, default=_plain)
+    return orjson.dumps(dict(values)).decode()
 
 
 def record(
@@ -84,7 +80,7 @@ def record(
 def _load(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
-    loaded = json.loads(text)
+    loaded = orjson.loads(text)
     return loaded if isinstance(loaded, dict) else {"value": loaded}
 
 

@@ -16,7 +16,7 @@ from callcenter.domain.calendar import Closure
 from callcenter.domain.contracts import Contract, Request
 from callcenter.domain.terms import Billing, Plan, Product, TicketKind
 from callcenter.store import audit, report_marks
-from callcenter.store.contract_import import ImportResult, save_contracts
+from callcenter.store.contract_import import ImportResult, Piece, save_contracts
 from callcenter.store.models import (
     CallRow,
     ClosureRow,
@@ -140,9 +140,20 @@ def import_contracts(
     """Create new contracts, update changed ones, leave equal ones alone (idempotent);
     one routing change if anything changed. `progress` is told how many contracts each
     step wrote (store/contract_import.py)."""
+    return import_pieces(session, [Piece(contracts)], now, actor, progress)
+
+
+def import_pieces(
+    session: Session,
+    pieces: Iterable[Piece],
+    now: datetime,
+    actor: str = "cli",
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """import_contracts of contracts given in pieces as they are read (contract_file.py)."""
     result = save_contracts(
         session,
-        contracts,
+        pieces,
         now,
         actor,
         progress,

@@ -23,6 +23,7 @@ from callcenter.domain.contracts import Contract
 from callcenter.domain.terms import Plan
 from callcenter.store import db, migrate
 from callcenter.store import repositories as repo
+from callcenter.store.bulk import IN, IN_MARK, Bulk
 from callcenter.store.contract_import import CHUNK, ImportResult
 from callcenter.store.models import AuditRow, ContractPhone, ContractRow, Customer, RoutingChangeRow
 
@@ -174,4 +175,34 @@ def test_a_bad_line_near_the_end_of_a_large_file_imports_nothing(
     assert "nothing imported (1 bad line(s))" in done.stderr
     with db.sessions(engine)() as s:
         assert _count(s, ContractRow) == 0
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_looks_a_chunk_up_by_index_in_a_table_without_statistics(
+    postgres_url: str,
+) -> None:
+    """In an import's transaction the tables it fills have no statistics: the planner took
+    them for small and hashed the whole table for every chunk, a time growing with the
+    square of the import. The driver's lookups go by the index (a nested loop) instead."""
+    engine = db.make_engine(postgres_url)
+    migrate.upgrade(engine)
+    contracts = parse_contracts(csv_text(3 * CHUNK))
+    with db.transaction(db.sessions(engine)) as session:
+        repo.import_contracts(session, contracts, NOW)  # no ANALYZE: none has run yet
+        driver = Bulk(session.connection())
+        numbers = [c.number for c in contracts[:CHUNK]]
+        query = select(ContractRow.id).where(ContractRow.number.in_(IN))
+
+        def plan() -> str:
+            compiled = query.compile(dialect=engine.dialect)
+            sql = "EXPLAIN " + str(compiled).replace(IN_MARK, "(SELECT unnest(CAST(%s AS TEXT[])))")
+            rows = session.connection().exec_driver_sql(sql, (numbers,)).all()
+            return "\n".join(r[0] for r in rows)
+
+        assert "Hash Join" in plan()  # what the planner picks on its own
+        with driver.index_lookups():
+            assert "Index Scan using uq_contracts_number" in plan()
+            assert len(driver.rows("ids", query, numbers)) == CHUNK
+        assert "Hash Join" in plan()  # the transaction's other statements: as before
     engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -9,7 +11,7 @@ from builders import TUESDAY, at, closures, contract, request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callcenter.domain.calendar import Calendar, Closure
+from callcenter.domain.calendar import WARSAW, Calendar, Closure
 from callcenter.domain.contracts import (
     ExtensionCause,
     delay_days,
@@ -225,3 +227,22 @@ def test_property_clause6_effective_end_is_paid_until_plus_all_extensions(
     }
     assert total == delay_total + len(closure_days)
     assert all(e.days > 0 for e in period.extensions)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    units=st.none() | st.integers(min_value=1, max_value=1000),
+    phones=st.lists(st.from_regex(r"\+48[1-9][0-9]{8}", fullmatch=True), max_size=3),
+    moment=st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(2999, 12, 30), timezones=st.just(WARSAW)
+    ),
+)
+def test_a_contract_pickles_to_an_equal_contract(
+    units: int | None, phones: list[str], moment: datetime
+) -> None:
+    """The import's checking process sends contracts to the importer pickled (its own
+    __reduce__, field by field): every field comes back, of the same types."""
+    original = replace(contract(), daily_units=units, phones=tuple(phones), accepted_at=moment)
+    copy = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy == original
+    assert type(copy.plan) is Plan and copy.accepted_at.tzinfo is WARSAW
