@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from callcenter.config import Settings
+from callcenter.pbx.ami import Backoff
 from callcenter.pbx.listener import Listener, run_listener
 from callcenter.pbx.pops import ALL, PopHub
 from callcenter.pbx.wallboard import WALLBOARD
@@ -123,6 +124,10 @@ class ThreadedListener:
     def _ready_listener(self, listener: Listener) -> None:
         self.live = listener
         assert listener.client is not None
+        # The tests cut the link for a set time: reconnected within 2 s of its end, not after
+        # what the backoff grew to meanwhile (up to 16 s more), so a caller the test keeps
+        # waiting is still in the queue (its Queue() timeout is 60 s) when the wall is rebuilt.
+        listener.client.backoff = Backoff(initial=0.5, maximum=2.0)
         resync = listener.client.on_login
         assert resync is not None
 
