@@ -95,6 +95,13 @@ class Service:
             timeout,
             f"every process of callcenter {' '.join(self.args)} gone (faketime's child too)",
         )
+        if self.faketime is not None:
+            # The faketime wrapper, stopped by a signal, leaves its shared clock behind,
+            # named by its PID: a later wrapper given the same PID then fails at start
+            # ("faketime: sem_open: File exists").
+            for name in (f"faketime_shm_{process.pid}", f"sem.faketime_sem_{process.pid}"):
+                with contextlib.suppress(FileNotFoundError):
+                    (Path("/dev/shm") / name).unlink()
         return process.returncode
 
 

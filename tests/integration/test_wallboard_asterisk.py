@@ -99,9 +99,15 @@ class Wall:
         return wait_for(found, timeout, f"the wallboard showing {what}",
                         last=self.last)  # fmt: skip
 
-    def shows_next(self, predicate: Callable[[Message], bool], what: str, timeout: float = 60):
-        """Like `shows`, among the messages sent from now on."""
-        seen = len(self.messages())
+    def shows_next(
+        self,
+        predicate: Callable[[Message], bool],
+        what: str,
+        timeout: float = 60,
+        since: int | None = None,
+    ) -> Message:
+        """Like `shows`, among the messages sent from now on (or from message `since`)."""
+        seen = len(self.messages()) if since is None else since
 
         def found() -> Message | None:
             return next((m for m in self.messages()[seen:] if predicate(m)), None)
@@ -204,6 +210,9 @@ def test_the_wall_follows_real_calls_and_is_right_again_after_a_reconnect(wall: 
         # The AMI connection goes down; meanwhile the call ends, op1 and op2 are paused, op9
         # leaves the queue and another caller starts waiting.
         before = listener.resyncs
+        # The rebuilt wall may be sent before wait_resynced below sees the resync done: look
+        # for it among every message from the cut on (none before it matches).
+        cut_at = len(wall.messages())
         listener.call_soon(listener.proxy.cut, 25.0)
         wall.cli("queue pause member PJSIP/op1 queue support")
         wall.cli("queue pause member PJSIP/op2 queue support")
@@ -228,6 +237,7 @@ def test_the_wall_follows_real_calls_and_is_right_again_after_a_reconnect(wall: 
                 and [w["caller_name"] for w in m["waiting"]] == ["Ola"]
             ),
             "after the reconnect: all paused, op9 gone, the second caller waiting",
+            since=cut_at,
         )
         shown_at = time.time()
         [waiting] = rebuilt["waiting"]
