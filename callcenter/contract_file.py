@@ -23,9 +23,7 @@ from typing import Any
 
 from callcenter.domain.contract_csv import CsvError, LineError, decode_csv, read_contracts
 from callcenter.domain.contracts import Contract
-from callcenter.store.contract_import import Piece, new_contract_document
-
-CHUNK = 1000  # contracts per message (store/contract_import writes as many at a time)
+from callcenter.store.contract_import import CHUNK, Piece, new_contract_document
 
 
 class CheckerError(RuntimeError):

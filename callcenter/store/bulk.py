@@ -122,7 +122,7 @@ class Bulk:
             self.connection.exec_driver_sql("SET LOCAL enable_mergejoin TO DEFAULT")
 
     def rows(self, name: str, statement: ClauseElement, values: Sequence[Any]) -> list[Any]:
-        """The rows of a SELECT whose one parameter is an expanding IN list (`_IN`), run by
+        """The rows of a SELECT whose one parameter is an expanding IN list (`IN`), run by
         the driver: its placeholders written once per list length, not per value."""
         if not values:
             return []
