@@ -13,7 +13,9 @@ from glob import glob
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from callcenter.store import db, migrate
 from tests.support.waits import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,3 +147,13 @@ def database_url(request: pytest.FixtureRequest) -> str:
         return str(request.getfixturevalue("sqlite_url"))
     request.applymarker(pytest.mark.postgres)
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on `database_url`, its schema at the newest revision (a module that needs
+    rows in it first defines its own)."""
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -33,14 +33,6 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
 CALLCENTER = str(Path(sys.executable).with_name("callcenter"))
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(database_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
 def _fresh(engine: Engine, tmp_path: Path) -> Engine:
     """A second empty database of the same kind."""
     if engine.dialect.name == "sqlite":

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -44,14 +43,6 @@ def csv_text(rows: int, bad_line: int | None = None) -> str:
             f"https://s{i}.example.pl,{phones},k{i}@example.pl,2025-12-20T10:00:00,"
         )
     return "\n".join(lines) + "\n"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(database_url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _import(engine: Engine, contracts: list[Contract], now: datetime) -> ImportResult:

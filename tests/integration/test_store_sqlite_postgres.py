@@ -29,14 +29,6 @@ A-4,Źródło,phone,yearly,2026-06-01,2027-05-31,SmodFM,https://d.example.org,60
 """
 
 
-@pytest.fixture
-def engine(database_url: str) -> Engine:
-    engine = db.make_engine(database_url)
-    migrate.upgrade(engine)
-    yield engine  # type: ignore[misc]
-    engine.dispose()
-
-
 def _session(engine: Engine) -> Session:
     return db.sessions(engine)()
 
