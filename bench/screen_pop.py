@@ -103,6 +103,7 @@ from fastapi import APIRouter, WebSocket
 from callcenter.config import Settings
 from callcenter.domain.calendar import Calendar, warsaw
 from callcenter.pbx.frames import FrameParser
+from tests.support.faketime import remove_leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 SIPP_DIR = ROOT / "tests" / "sipp"
@@ -406,6 +407,7 @@ class Procs:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 await process.wait()
+        remove_leftovers(process.pid)  # when the service ran under faketime
 
     async def stop_all(self) -> None:
         for process in reversed(self.started):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from tests.support.faketime import remove_leftovers
 from tests.support.waits import wait_for
 
 CALLCENTER = str(Path(sys.executable).with_name("callcenter"))
@@ -96,12 +97,7 @@ class Service:
             f"every process of callcenter {' '.join(self.args)} gone (faketime's child too)",
         )
         if self.faketime is not None:
-            # The faketime wrapper, stopped by a signal, leaves its shared clock behind,
-            # named by its PID: a later wrapper given the same PID then fails at start
-            # ("faketime: sem_open: File exists").
-            for name in (f"faketime_shm_{process.pid}", f"sem.faketime_sem_{process.pid}"):
-                with contextlib.suppress(FileNotFoundError):
-                    (Path("/dev/shm") / name).unlink()
+            remove_leftovers(process.pid)
         return process.returncode
 
 
