@@ -2,9 +2,9 @@
 hub as the listener would, the call logged in a real SQLite file): the ticket form of an
 ambiguous call follows the contract picked, a field the server refuses is named in Polish,
 an ended call's pop stays until its ticket is saved, outside text stays text; the callbacks
-list marks overdue and asked-for callbacks, and "Oddzwoń" says plainly, in Polish, that the
-web app alone cannot place calls. (The same desk with real calls through Asterisk:
-test_desk_asterisk_browser.py.)"""
+list marks overdue and asked-for callbacks, keeps them when an older refresh's answer comes
+late, and "Oddzwoń" says plainly, in Polish, that the web app alone cannot place calls.
+(The same desk with real calls through Asterisk: test_desk_asterisk_browser.py.)"""
 
 from __future__ import annotations
 
@@ -169,6 +169,41 @@ def test_the_callbacks_list_marks_overdue_and_asked_for_and_explains_a_missing_a
     result.locator("text=Oddzwanianie niedostępne").wait_for()
     assert asked.get_attribute("data-state") == "open"
     assert asked.locator('[data-action="call"]').is_enabled()
+
+
+def test_an_older_answer_coming_late_does_not_take_new_callbacks_off_the_list(
+    live_server: LiveServer, operator_page: Any
+) -> None:
+    # A poll and a refresh after a call may overlap, and their answers come back out of
+    # order: here the first refresh's answer (no callbacks yet) is held back until the
+    # second's (with two new callbacks) is on the list.
+    page = operator_page
+    page.locator('#callbacks-state[data-state="empty"]').wait_for()  # the page's own load
+    held: list[tuple[Any, Any]] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))  # answered now, kept back
+
+    page.route("**/api/callbacks", hold_the_first)
+    page.evaluate("window.olderRefresh = window.callcenterCallbacks.refresh(); 0")
+    for _ in range(200):  # the handler runs while this thread is in a Playwright call
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the first refresh's request never came"
+    requested, overdue = _callbacks(live_server.settings.database_url)
+    page.evaluate("window.callcenterCallbacks.refresh()")
+    page.locator(f'.callback[data-id="{requested}"]').wait_for()
+    route, older = held[0]
+    route.fulfill(response=older)
+    page.evaluate("window.olderRefresh")  # that refresh has taken its answer
+    rows = page.locator(".callback")
+    assert [rows.nth(i).get_attribute("data-id") for i in range(rows.count())] == [
+        str(overdue), str(requested)]  # fmt: skip
+    assert page.locator("#callbacks-state").get_attribute("data-state") == "ready"
 
 
 def test_a_dismissed_ended_call_is_not_shown_again_after_a_reload(

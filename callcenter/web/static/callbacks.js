@@ -15,6 +15,8 @@
   const FOLLOW_MAX = 180; // polls of one attempt (3 minutes)
   const rows = new Map(); // callback id -> <li>
   const followed = new Set();
+  let asked = 0; // refreshes asked for, in order
+  let shown = 0; // the latest of them whose answer is on the list
   const format = new Intl.DateTimeFormat("pl-PL", {
     timeZone: "Europe/Warsaw", day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
   });
@@ -66,7 +68,12 @@
   }
 
   async function refresh() {
+    const seq = ++asked;
     const answer = await api("GET", "/api/callbacks");
+    // Answers may come back out of order (a poll and a refresh after a call overlap): an
+    // older one would take callbacks added since off the list.
+    if (seq < shown) return;
+    shown = seq;
     if (!answer.ok) {
       state.dataset.state = "error";
       state.textContent = "Nie udało się wczytać listy oddzwonień (błąd " + answer.status + ").";
