@@ -3,7 +3,8 @@ hub as the listener would, the call logged in a real SQLite file): the ticket fo
 ambiguous call follows the contract picked, a field the server refuses is named in Polish,
 an ended call's pop stays until its ticket is saved, outside text stays text; the callbacks
 list marks overdue and asked-for callbacks, keeps them when an older refresh's answer comes
-late, and "Oddzwoń" says plainly, in Polish, that the web app alone cannot place calls.
+late, shows the result of one closed while its attempt is followed, and "Oddzwoń" says
+plainly, in Polish, that the web app alone cannot place calls.
 (The same desk with real calls through Asterisk: test_desk_asterisk_browser.py.)"""
 
 from __future__ import annotations
@@ -204,6 +205,53 @@ def test_an_older_answer_coming_late_does_not_take_new_callbacks_off_the_list(
     assert [rows.nth(i).get_attribute("data-id") for i in range(rows.count())] == [
         str(overdue), str(requested)]  # fmt: skip
     assert page.locator("#callbacks-state").get_attribute("data-state") == "ready"
+
+
+def test_a_callback_closed_while_its_attempt_is_followed_shows_its_result(
+    live_server: LiveServer, operator_page: Any
+) -> None:
+    # The customer answered: the listener closes the callback, and the list's refresh after
+    # the call (the callback no longer open) may come before the row's own poll sees it
+    # done. The row stays and shows the result. Asterisk's part is played by routes: the
+    # attempt accepted (202), the row's polls "under way" until the callback is closed.
+    page = operator_page
+    url = live_server.settings.database_url
+    requested, _ = _callbacks(url)
+    page.evaluate("window.callcenterCallbacks.refresh()")
+    row = page.locator(f'.callback[data-id="{requested}"]')
+    row.wait_for()
+    closed = False
+    polls: list[int] = []
+
+    def under_way_until_closed(route: Any) -> None:
+        polls.append(1)
+        if closed:
+            route.continue_()
+            return
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), "under_way": True})
+
+    page.route(f"**/api/callbacks/{requested}/call", lambda r: r.fulfill(status=202, json={}))
+    page.route(f"**/api/callbacks/{requested}", under_way_until_closed)
+    row.locator('[data-action="call"]').click()
+    page.locator(f'.callback[data-id="{requested}"][data-state="calling"]').wait_for()
+    for _ in range(200):  # the route runs while this thread is in a Playwright call
+        if polls:
+            break
+        page.wait_for_timeout(50)
+    assert polls, "the attempt was never followed"
+    engine = db.make_engine(url)
+    try:
+        with db.transaction(db.sessions(engine)) as session:
+            callback = session.get(CallbackRow, requested)
+            assert callback is not None
+            callback.done_at = datetime.now(UTC)
+    finally:
+        engine.dispose()
+    page.evaluate("window.callcenterCallbacks.refresh()")  # the list without it
+    closed = True
+    page.locator(f'.callback[data-id="{requested}"][data-state="done"]').wait_for()
+    assert row.locator('[data-f="result"]').inner_text() == "Zamknięte."
 
 
 def test_a_dismissed_ended_call_is_not_shown_again_after_a_reload(

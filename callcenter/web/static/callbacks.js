@@ -79,9 +79,14 @@
       state.textContent = "Nie udało się wczytać listy oddzwonień (błąd " + answer.status + ").";
       return;
     }
+    // Kept below the open ones: those returned this session (done), and those whose attempt
+    // is followed (closed by it: the follow shows its result, when its next poll comes).
     const open = new Set(answer.data.map((c) => c.id));
-    const done = [...rows.values()].filter((li) => li.dataset.state === "done" && !open.has(Number(li.dataset.id)));
-    list.replaceChildren(...answer.data.map(row), ...done);
+    const kept = [...rows.values()].filter((li) => {
+      const id = Number(li.dataset.id);
+      return !open.has(id) && (li.dataset.state === "done" || followed.has(id));
+    });
+    list.replaceChildren(...answer.data.map(row), ...kept);
     for (const [id, li] of rows) if (!li.isConnected) rows.delete(id);
     state.dataset.state = answer.data.length ? "ready" : "empty";
     state.textContent = answer.data.length ? "" : "Brak oddzwonień do wykonania.";
