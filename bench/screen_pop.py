@@ -75,6 +75,10 @@ time there, at the start of the frame that paints it: printed beside, as "next f
 
 Reports p50 / p99 / max of each, and how many pops did not arrive (the run does not stop for
 them). Nothing is asserted. The logs (service, sipp) stay in .run/screen-pop/.
+
+Besides this file (the run: Asterisk, the phones, the calls): bench/screen_pop_processes.py
+(the service with the bench's routes, and the WebSocket client), bench/screen_pop_page.py
+(the page in Chromium), bench/screen_pop_report.py (the figures).
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -98,18 +102,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fastapi import APIRouter, WebSocket
-
-from callcenter.config import Settings
+from bench.screen_pop_page import operator_page, page_clock
+from bench.screen_pop_report import Sample, report
 from callcenter.domain.calendar import Calendar, warsaw
 from callcenter.pbx.frames import FrameParser
 from tests.support.faketime import remove_leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 SIPP_DIR = ROOT / "tests" / "sipp"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+PROCESSES = str(ROOT / "bench" / "screen_pop_processes.py")  # the service, the client
 AMI = ("127.0.0.1", 5038)
 AMI_USER, AMI_SECRET = "callcenter", "callcenter-secret"  # asterisk-conf/manager.conf's test value
 ASTERISK_SIP = "127.0.0.1:5060"
@@ -127,177 +128,8 @@ WAIT = 15.0  # seconds: the longest wait for any one thing of a call
 
 
 # --------------------------------------------------------------------------------------
-# The server process: `callcenter serve` with the bench's two routes
-# --------------------------------------------------------------------------------------
-
-
-def baseline_router() -> APIRouter:
-    router = APIRouter()
-    sockets: set[WebSocket] = set()
-
-    @router.websocket("/bench/ws")
-    async def bare(ws: WebSocket) -> None:
-        await ws.accept()
-        sockets.add(ws)
-        try:
-            while (await ws.receive())["type"] != "websocket.disconnect":
-                pass
-        finally:
-            sockets.discard(ws)
-
-    @router.post("/bench/send")
-    async def send(size: int, seq: int) -> dict[str, Any]:
-        sent = time.monotonic()
-        text = bare_message(seq, size)
-        for ws in list(sockets):
-            await ws.send_text(text)
-        return {"sent": sent, "sockets": len(sockets)}
-
-    @router.get("/bench/trace/{linkedid}")
-    async def trace(linkedid: str) -> dict[str, float]:
-        return TRACE.get(linkedid, {})
-
-    return router
-
-
-# Linkedid -> when (CLOCK_MONOTONIC) the listener took op1's AgentCalled ("listener") and
-# when op1's ringing pop reached the hub ("hub"), in the server process.
-TRACE: dict[str, dict[str, float]] = {}
-
-
-def trace_the_pop_path() -> None:
-    """Two stamps on the pop's way through the server (a dict write each): where the time
-    goes between Asterisk and the socket."""
-    from callcenter.pbx.frames import Frame
-    from callcenter.pbx.listener import Listener
-    from callcenter.pbx.pops import PopHub
-
-    handle, deliver = Listener.handle, PopHub.deliver
-
-    async def traced_handle(self: Listener, frame: Frame) -> None:
-        if frame.event == "AgentCalled" and frame.get("Interface") == "PJSIP/op1":
-            TRACE.setdefault(frame.get("Linkedid") or "", {})["listener"] = time.monotonic()
-        await handle(self, frame)
-
-    def traced_deliver(self: PopHub, pop: dict[str, Any]) -> None:
-        if pop.get("kind") == "ringing" and pop.get("endpoint") == "op1":
-            TRACE.setdefault(str(pop.get("linkedid")), {}).setdefault("hub", time.monotonic())
-        deliver(self, pop)
-
-    Listener.handle = traced_handle  # type: ignore[method-assign]
-    PopHub.deliver = traced_deliver  # type: ignore[method-assign]
-
-
-def bare_message(seq: int, size: int) -> str:
-    """A JSON message of `size` bytes (UTF-8) naming `seq`."""
-    head = json.dumps({"seq": seq, "pad": ""}, separators=(",", ":"))
-    return head.replace('"pad":""', '"pad":"' + "x" * max(size - len(head), 0) + '"')
-
-
-def serve() -> None:
-    """`callcenter serve`, its web app with the baseline routes added."""
-    from callcenter.runner import configure_logging, run_parts
-    from callcenter.web import server
-
-    build = server.create_app
-
-    def create_app(*args: Any, **kwargs: Any) -> Any:
-        app = build(*args, **kwargs)
-        app.include_router(baseline_router())
-        return app
-
-    server.create_app = create_app  # type: ignore[assignment]
-    trace_the_pop_path()
-    configure_logging()
-    asyncio.run(run_parts(Settings.from_env(), agi=True, listen=True, web=True))
-
-
-# --------------------------------------------------------------------------------------
-# The WebSocket client process: stamps every message it receives
-# --------------------------------------------------------------------------------------
-
-
-async def client(base: str, token: str) -> None:
-    from websockets.asyncio.client import connect
-
-    async def follow(name: str, path: str, headers: dict[str, str]) -> None:
-        async with connect(base + path, additional_headers=headers, max_size=None) as ws:
-            print(json.dumps({"socket": name, "open": True}), flush=True)
-            async for message in ws:
-                at = time.monotonic()
-                data = json.loads(message)
-                size = len(message.encode() if isinstance(message, str) else message)
-                keep = {k: data.get(k) for k in ("kind", "endpoint", "linkedid", "seq")}
-                print(json.dumps({"socket": name, "t": at, "size": size, **keep}), flush=True)
-
-    done = asyncio.create_task(asyncio.to_thread(sys.stdin.read))  # until the bench goes
-    tasks = [
-        asyncio.create_task(follow("pops", "/ws/pops", {"Authorization": f"Bearer {token}"})),
-        asyncio.create_task(follow("bare", "/bench/ws", {})),
-    ]
-    await asyncio.wait([done, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
-
-
-# --------------------------------------------------------------------------------------
 # The bench: processes, the page, the calls
 # --------------------------------------------------------------------------------------
-
-PAGE_SCRIPT = """
-() => new Promise((resolve, reject) => {
-  const record = (kind, key) => {
-    const dom = performance.now();
-    requestAnimationFrame(() => window.benchSeen(kind, key, dom, performance.now()));
-  };
-  const seen = new Set();
-  new MutationObserver((changes) => {
-    for (const change of changes) for (const node of change.addedNodes) {
-      if (node.nodeType !== 1 || !node.matches(".pop[data-linkedid]")) continue;
-      const id = node.dataset.linkedid;
-      if (!seen.has(id)) { seen.add(id); record("pop", id); }
-    }
-  }).observe(document.getElementById("pops"), { childList: true });
-  const box = document.createElement("div");
-  box.id = "bench-bare";
-  document.body.appendChild(box);
-  new MutationObserver((changes) => {
-    for (const change of changes) for (const node of change.addedNodes) {
-      if (node.nodeType === 1) record("bare", node.dataset.seq);
-    }
-  }).observe(box, { childList: true });
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const bare = new WebSocket(scheme + "//" + location.host + "/bench/ws");
-  bare.addEventListener("message", (event) => {
-    const message = JSON.parse(event.data);
-    const div = document.createElement("div");
-    div.dataset.seq = String(message.seq);
-    div.textContent = "bare message " + message.seq;
-    box.replaceChildren(div);
-  });
-  bare.addEventListener("open", () => resolve(true));
-  bare.addEventListener("error", () => reject(new Error("baseline socket failed")));
-})
-"""
-
-
-@dataclass
-class Sample:
-    """One call's instants, in seconds on CLOCK_MONOTONIC (page times as read there)."""
-
-    linkedid: str
-    called: float  # AgentCalled's Timestamp
-    ami_seen: float  # its arrival at the bench's AMI connection
-    size: int = 0
-    client: float | None = None
-    page: tuple[float, float] | None = None  # performance.now() ms: in the DOM, next frame
-    sent: float | None = None  # baseline: the server's send
-    bare_client: float | None = None
-    bare_page: tuple[float, float] | None = None
-    trace: dict[str, float] = field(default_factory=dict)  # the server's stamps
 
 
 @dataclass
@@ -487,7 +319,7 @@ async def start_server(
         "CALLCENTER_WEB_PORT": str(port),
         "CALLCENTER_ASTERISK_LOG_DIR": str(asterisk_log),
     }
-    command = [sys.executable, __file__, "--serve"]
+    command = [sys.executable, PROCESSES, "serve"]
     if fake is not None:
         faketime = shutil.which("faketime")
         if faketime is None:
@@ -504,56 +336,6 @@ async def start_server(
 
     await wait_for("the service", ready, 60)
     return log
-
-
-@contextlib.asynccontextmanager
-async def operator_page(base: str, feeds: Feeds) -> AsyncIterator[Any]:
-    """Chromium, the operator page of op1 logged in, the bench's observer and baseline
-    socket in it."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = await browser.new_context(
-                locale="pl-PL", timezone_id="Europe/Warsaw", viewport={"width": 1280, "height": 900}
-            )
-            page = await context.new_page()
-            page.set_default_timeout(WAIT * 1000)
-            await page.expose_function("benchSeen", feeds.page_saw)
-            await page.goto(base + "/login")
-            await page.fill('input[name="username"]', "op1")
-            await page.fill('input[name="password"]', PASSWORD)
-            await page.click('button[type="submit"]')
-            await page.wait_for_url(base + "/")
-            await page.wait_for_selector('#link-state[data-state="open"]')
-            await page.evaluate(PAGE_SCRIPT)
-            yield page
-        finally:
-            await browser.close()
-
-
-async def page_clock(page: Any, readings: list[tuple[float, float]]) -> None:
-    """Five readings of the page's clock: (CLOCK_MONOTONIC before minus performance.now(),
-    CLOCK_MONOTONIC after minus performance.now()), in s: the offset lies between."""
-    for _ in range(5):
-        before = time.monotonic()
-        now_s = await page.evaluate("performance.now()") / 1000
-        readings.append((before - now_s, time.monotonic() - now_s))
-
-
-def page_offset(readings: list[tuple[float, float]]) -> tuple[float, float]:
-    """The page's offset to CLOCK_MONOTONIC and its uncertainty (+/- s): the offset is
-    constant, so it lies within every reading's bounds (widened by Chromium's 0.1 ms
-    coarsening); the midpoint of their intersection. Should they not meet (a clock step),
-    the tightest reading alone."""
-    low = max(lo for lo, _ in readings) - 0.0001
-    high = min(hi for _, hi in readings)
-    if low > high:
-        low, high = min(readings, key=lambda r: r[1] - r[0])
-    return (low + high) / 2, (high - low) / 2
 
 
 async def place_call(procs: Procs, number: str, name: str, hold: float, workdir: Path) -> Any:
@@ -604,81 +386,6 @@ async def one_call(
     finally:
         if await asyncio.wait_for(caller.wait(), hold + 70) != 0:
             print(f"  call {i}: the caller's sipp failed (see {workdir}/callers.log)", flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
-
-
-def line(name: str, values: list[float], total: int) -> str:
-    if not values:
-        return f"    {name:<50} none arrived"
-    missing = f"  ({total - len(values)} missing)" if len(values) < total else ""
-    return (
-        f"    {name:<50} p50 {pct(values, 0.5):7.2f} ms  p99 {pct(values, 0.99):7.2f} ms"
-        f"  max {max(values) * 1000:7.2f} ms{missing}"
-    )
-
-
-def report(
-    samples: list[Sample], readings: list[tuple[float, float]], total: int, csv: Path
-) -> None:
-    if not samples or not readings:
-        print(f"none of the {total} calls was measured")
-        return
-    offset, within = page_offset(readings)
-    trip = min(hi - lo for lo, hi in readings)
-
-    def page_t(ms: float) -> float:
-        return ms / 1000 + offset
-
-    def bare_page(i: int) -> Callable[[Sample], float | None]:
-        return lambda s: page_t(s.bare_page[i]) - s.sent if s.bare_page and s.sent else None
-
-    def pop_page(i: int) -> Callable[[Sample], float | None]:
-        return lambda s: page_t(s.page[i]) - s.called if s.page else None
-
-    rows: list[tuple[str, str, Callable[[Sample], float | None]]] = [
-        ("(a) WebSocket client (/ws/pops, bearer token of op1)",
-         "baseline: server's send -> client",
-         lambda s: s.bare_client - s.sent if s.bare_client and s.sent else None),
-        ("", "pop: AgentCalled -> client", lambda s: s.client - s.called if s.client else None),
-        ("(b) Chromium, the operator page of op1", "baseline: server's send -> DOM",
-         bare_page(0)),
-        ("", "baseline: server's send -> next frame", bare_page(1)),
-        ("", "pop: AgentCalled -> DOM", pop_page(0)),
-        ("", "pop: AgentCalled -> next frame", pop_page(1)),
-        ("where the pop's time goes (server's stamps)", "AgentCalled -> the listener takes it",
-         lambda s: s.trace["listener"] - s.called if "listener" in s.trace else None),
-        ("", "the listener -> the pop in the hub (contract read)",
-         lambda s: s.trace["hub"] - s.trace["listener"] if len(s.trace) == 2 else None),
-        ("", "the hub -> the WebSocket client",
-         lambda s: s.client - s.trace["hub"] if s.client and "hub" in s.trace else None),
-        ("", "the hub -> Chromium's DOM",
-         lambda s: page_t(s.page[0]) - s.trace["hub"] if s.page and "hub" in s.trace else None),
-        ("clocks", "AgentCalled Timestamp -> bench's AMI reader", lambda s: s.ami_seen - s.called),
-    ]  # fmt: skip
-    sizes = [s.size for s in samples if s.size]
-    print(
-        f"{total} calls measured; pop messages {min(sizes, default=0)}-{max(sizes, default=0)} "
-        "bytes, each baseline message the size of its call's pop"
-    )
-    for head, name, get in rows:
-        if head:
-            print(f"  {head}")
-        print(line(name, [v for s in samples if (v := get(s)) is not None], total))
-    with csv.open("w", encoding="utf-8") as out:  # every call's figures, in ms
-        out.write(",".join(["linkedid", "bytes", *(f'"{name}"' for _, name, _ in rows)]) + "\n")
-        for s in samples:
-            values = [get(s) for _, _, get in rows]
-            cells = ["" if v is None else f"{v * 1000:.2f}" for v in values]
-            out.write(",".join([s.linkedid, str(s.size), *cells]) + "\n")
-    print(f"  every call's figures: {csv}")
-    print(
-        f"    Chromium's clock: offset to CLOCK_MONOTONIC within +/-{within * 1000:.2f} ms "
-        f"({len(readings)} readings, tightest round trip {trip * 1000:.2f} ms)"
-    )  # fmt: skip
 
 
 async def calls(
@@ -743,7 +450,7 @@ async def run(args: argparse.Namespace) -> None:
                 "/api/token", data={"username": "op1", "password": PASSWORD}
             )).json()["access_token"]  # fmt: skip
             watcher = await procs.start(
-                sys.executable, __file__, "--client", base.replace("http", "ws"), token,
+                sys.executable, PROCESSES, "client", base.replace("http", "ws"), token,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             )  # fmt: skip
             assert watcher.stdout is not None
@@ -751,7 +458,8 @@ async def run(args: argparse.Namespace) -> None:
                 await asyncio.wait_for(watcher.stdout.readline(), WAIT)
             reader = asyncio.create_task(read_client(watcher, feeds))
             stack.callback(reader.cancel)
-            page = await stack.enter_async_context(operator_page(base, feeds))
+            screen = operator_page(base, PASSWORD, feeds.page_saw, WAIT)
+            page = await stack.enter_async_context(screen)
             print(f"service log: {log}; {args.warmup} warm-up calls, then {args.calls}",
                   flush=True)  # fmt: skip
             await calls(args, procs, feeds, page, http, workdir)
@@ -777,15 +485,7 @@ def main() -> None:
         default="auto",
         help="the service's clock (auto: libfaketime only when the line is closed)",
     )
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--client", nargs=2, metavar=("WS_BASE", "TOKEN"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve:
-        serve()
-    elif args.client:
-        asyncio.run(client(*args.client))
-    else:
-        asyncio.run(run(args))
+    asyncio.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":
