@@ -126,6 +126,13 @@ def create_app(
     return app
 
 
+MISSING_PAGE = {
+    "title": "Nie ma takiej strony",
+    "text": "Adres wskazuje numer, pod którym nic nie ma. Sprawdź go albo wróć.",
+    "back": "/",
+}
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -147,6 +154,9 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not _is_api(request) and all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            # A page's address that names no row (not a number, or one past any id).
+            return page(request, "notice.html", MISSING_PAGE, 404)
         # Name the field, never echo the value (it may be a password).
         errors = [
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "msg": e["msg"]}

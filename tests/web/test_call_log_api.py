@@ -327,3 +327,12 @@ def test_the_log_page_keeps_its_filters_on_the_next_page_and_the_csv_link(
     shown = [int(part.split('"')[0]) for part in second.text.split('data-call="')[1:]]
     assert shown == expected[3:6]  # page 2 of size 3, the filter kept
     assert 'href="/api/calls.csv?number=123-456-789"' in html
+
+
+def test_an_id_past_any_row_is_refused_or_not_found_never_a_500(manager: httpx.Client) -> None:
+    # The store's ids are 32-bit: a larger number would overflow the database's comparison.
+    for huge in ("99999999999999999999999", "9223372036854775808", "2147483648", "0", "-1", "x"):
+        assert manager.get(f"/api/calls/{huge}").status_code == 422, huge
+        page = manager.get(f"/calls/{huge}")  # a page, not an answer in JSON
+        assert page.status_code == 404, huge
+        assert "Nie ma takiej strony" in page.text and "text/html" in page.headers["content-type"]

@@ -303,3 +303,15 @@ def test_a_key_file_others_may_read_is_refused_and_said_so(
         f"run `chmod 600 {secret_key_file}`",
         "field": "access",
     }
+
+
+def test_an_id_past_any_row_is_refused_or_not_found_never_a_500(operator: httpx.Client) -> None:
+    # The store's ids are 32-bit: a larger number would overflow the database's comparison.
+    for huge in ("99999999999999999999999", "9223372036854775808", "2147483648", "0", "-1"):
+        assert operator.get(f"/api/callbacks/{huge}").status_code in (404, 422), huge
+        assert operator.post(f"/api/callbacks/{huge}/call").status_code in (404, 422), huge
+        body = {"description": "Nie działa formularz kontaktowy.", "kind": "general",
+                "call_id": int(huge)}  # fmt: skip
+        answer = operator.post("/api/tickets", json=body)
+        assert answer.status_code == 422, (huge, answer.text)
+        assert [e["field"] for e in answer.json()["detail"]] == ["call_id"], answer.text

@@ -19,6 +19,7 @@ from callcenter.pbx.callbacks import call_back
 from callcenter.store.callbacks import CallbackError
 from callcenter.web.deps import CurrentOperator, SessionDep, now, operator
 from callcenter.web.dialer import Dialer
+from callcenter.web.review_params import RowId
 
 router = APIRouter(prefix="/api", tags=["callbacks"], dependencies=[Depends(operator)])
 
@@ -49,13 +50,13 @@ def due(session: SessionDep, user: CurrentOperator) -> list[dict[str, Any]]:
 
 
 @router.get("/callbacks/{callback_id}")
-def one(callback_id: int, session: SessionDep) -> dict[str, Any]:
+def one(callback_id: RowId, session: SessionDep) -> dict[str, Any]:
     return callback_json(desk.callback_due(session, callback_id, now()))
 
 
 @router.post("/callbacks/{callback_id}/call", status_code=202)
 def call(
-    callback_id: int, request: Request, session: SessionDep, user: CurrentOperator
+    callback_id: RowId, request: Request, session: SessionDep, user: CurrentOperator
 ) -> dict[str, Any]:
     """Place the callback's call now; answers at once with the attempt's id (the call goes
     on). 503 when this process has no AMI connection (`callcenter web` alone)."""

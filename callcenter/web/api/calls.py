@@ -21,6 +21,7 @@ from callcenter.call_filters import parse_filter, parse_query
 from callcenter.store.repositories import NotFoundError
 from callcenter.web.api.tickets import ticket_json
 from callcenter.web.deps import SessionDep, SettingsDep, any_user, manager
+from callcenter.web.review_params import RowId
 
 router = APIRouter(prefix="/api", tags=["calls"], dependencies=[Depends(any_user)])
 log_router = APIRouter(prefix="/api", tags=["calls"], dependencies=[Depends(manager)])
@@ -72,7 +73,7 @@ def calls_csv(request: Request, params: LogParams, settings: SettingsDep) -> Str
 
 
 @router.get("/calls/{call_id}")
-def one(call_id: int, session: SessionDep) -> dict[str, Any]:
+def one(call_id: RowId, session: SessionDep) -> dict[str, Any]:
     found = call_log_view.call_detail(session, call_id, ticket_json)
     if found is None:
         raise NotFoundError(f"no call #{call_id}")

@@ -34,7 +34,7 @@ from callcenter.web.deps import (
     now,
     operator,
 )
-from callcenter.web.review_params import RowId
+from callcenter.web.review_params import ID_MAX, RowId
 
 router = APIRouter(prefix="/api", tags=["tickets"], dependencies=[Depends(operator)])
 read_router = APIRouter(prefix="/api", tags=["tickets"], dependencies=[Depends(any_user)])
@@ -71,7 +71,9 @@ class TicketBody(BaseModel):
     site_url: str = Field("", max_length=SITE_URL_MAX)
     description: str = Field("", max_length=DESCRIPTION_MAX)
     kind: str = Field("", description="answer, action, general or modification")
-    call_id: int | None = Field(None, description="the call the ticket is taken on")
+    call_id: int | None = Field(
+        None, ge=1, le=ID_MAX, description="the call the ticket is taken on"
+    )
     access: AccessBody | None = None
 
 

@@ -15,6 +15,7 @@ from callcenter.web import words
 from callcenter.web.api.calls import LogParams
 from callcenter.web.api.tickets import ticket_json
 from callcenter.web.deps import SessionDep, SettingsDep, manager
+from callcenter.web.review_params import RowId
 from callcenter.web.templating import page
 
 router = APIRouter(dependencies=[Depends(manager)], include_in_schema=False)
@@ -50,7 +51,7 @@ def calls_page(
 
 
 @router.get("/calls/{call_id}")
-def call_page(request: Request, call_id: int, session: SessionDep) -> HTMLResponse:
+def call_page(request: Request, call_id: RowId, session: SessionDep) -> HTMLResponse:
     found = call_log_view.call_detail(session, call_id, ticket_json)
     if found is None:
         return page(request, "call.html", {"call": None, "call_id": call_id}, 404)
