@@ -172,6 +172,16 @@ def test_the_callbacks_list_marks_overdue_and_asked_for_and_explains_a_missing_a
     assert asked.locator('[data-action="call"]').is_enabled()
 
 
+def _until_routed(page: Any, routed: list[Any], what: str) -> None:
+    """Wait until a route handler has run (it fills `routed`): Playwright runs handlers only
+    while this thread is inside one of its calls, so the wait is one of them."""
+    for _ in range(200):
+        if routed:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{what} never came (10 s)")
+
+
 def test_an_older_answer_coming_late_does_not_take_new_callbacks_off_the_list(
     live_server: LiveServer, operator_page: Any
 ) -> None:
@@ -190,11 +200,7 @@ def test_an_older_answer_coming_late_does_not_take_new_callbacks_off_the_list(
 
     page.route("**/api/callbacks", hold_the_first)
     page.evaluate("window.olderRefresh = window.callcenterCallbacks.refresh(); 0")
-    for _ in range(200):  # the handler runs while this thread is in a Playwright call
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "the first refresh's request never came"
+    _until_routed(page, held, "the first refresh's request")
     requested, overdue = _callbacks(live_server.settings.database_url)
     page.evaluate("window.callcenterCallbacks.refresh()")
     page.locator(f'.callback[data-id="{requested}"]').wait_for()
@@ -235,11 +241,7 @@ def test_a_callback_closed_while_its_attempt_is_followed_shows_its_result(
     page.route(f"**/api/callbacks/{requested}", under_way_until_closed)
     row.locator('[data-action="call"]').click()
     page.locator(f'.callback[data-id="{requested}"][data-state="calling"]').wait_for()
-    for _ in range(200):  # the route runs while this thread is in a Playwright call
-        if polls:
-            break
-        page.wait_for_timeout(50)
-    assert polls, "the attempt was never followed"
+    _until_routed(page, polls, "the attempt followed (its first poll)")
     engine = db.make_engine(url)
     try:
         with db.transaction(db.sessions(engine)) as session:
