@@ -46,8 +46,8 @@ class AuditFilter:
 
 
 def dumped(values: Mapping[str, Any] | None) -> str | None:
-    """The values as a JSON object (a date or time as ISO 8601 text; another type that is
-    not JSON is a TypeError). orjson: an import writes one for each of many contracts."""
+    """The values as a JSON object (a date or time as ISO 8601 text; a value orjson cannot
+    write is a TypeError). orjson: an import writes one for each of many contracts."""
     if values is None:
         return None
     return orjson.dumps(dict(values)).decode()
